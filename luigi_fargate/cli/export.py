@@ -1,0 +1,100 @@
+"""``luigi-fargate export MODULE.Task [luigi params]``: a Luigi graph as an Airflow DAG."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from luigi_fargate.errors import UserError
+
+
+def add_task_arguments(p: argparse.ArgumentParser) -> None:
+    """Options shared by export and graph: which task, and how to shape the DAG."""
+    p.add_argument("task", metavar="MODULE.Task", help="root task, e.g. examples.pipeline.Report (Luigi params follow)")
+    p.add_argument("--module", help="module to import, when the task family has dots of its own")
+    p.add_argument("--dag-id", help="Airflow DAG id (default: <module>_<task in snake case>)")
+    p.add_argument("--schedule", help="cron expression or preset such as @daily (default: no schedule)")
+    p.add_argument("--timezone", default="UTC", help="time zone of --schedule (default: UTC)")
+    p.add_argument("--start-date", help="DAG start date, YYYY-MM-DD (default: the bound run date)")
+    p.add_argument("--catchup", action="store_true", help="let Airflow run missed intervals since --start-date")
+    p.add_argument(
+        "--bind",
+        action="append",
+        default=[],
+        metavar="PARAM=SOURCE",
+        help="make a root date parameter follow the run date (default: the root's only DateParameter -> ds)",
+    )
+    p.add_argument("--no-bind", action="store_true", help="keep every parameter fixed at its exported value")
+    p.add_argument("--runner", choices=("local", "fargate"), default="local", help="where tasks run (default: local)")
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "export",
+        parents=[common],
+        allow_abbrev=False,
+        help="export a Luigi task graph as an Airflow DAG",
+        description=(
+            "Walk the Luigi graph of MODULE.Task (built from Luigi-style parameters, e.g. --date 2026-11-01) "
+            "and write <dag_id>.json and <dag_id>.py into --out. Nothing is run and complete() is never called. "
+            "A task parameter whose name clashes with an option here can be given as --Family-param."
+        ),
+    )
+    add_task_arguments(p)
+    p.add_argument("--out", default="dags", help="directory for the DAG files (default: ./dags)")
+    p.set_defaults(handler=run_export, accepts_extra=True)
+
+
+def load_graph(args: argparse.Namespace):
+    """Resolve the root task, walk its graph, and build the spec (shared with ``graph``)."""
+    from luigi_fargate.export.bindings import default_bindings, parse_bindings
+    from luigi_fargate.export.builder import ExportOptions, build_spec
+    from luigi_fargate.introspect.graph import walk
+    from luigi_fargate.introspect.loader import build_task, check_dotted_name, split_task_ref
+
+    if args.module:
+        module, family = check_dotted_name(args.module, "module"), args.task
+    else:
+        module, family = split_task_ref(args.task)
+    root = build_task(module, family, args.extra)
+    if args.runner == "fargate":
+        raise UserError("--runner fargate is not available in this version yet; use --runner local")
+    bindings = {} if args.no_bind else (parse_bindings(args.bind) if args.bind else default_bindings(root))
+    if args.schedule:
+        from croniter import croniter
+
+        if not croniter.is_valid(args.schedule):
+            raise UserError(f"--schedule {args.schedule!r}: not a cron expression; e.g. '15 18 * * *' or @daily")
+    _check_timezone(args.timezone)
+    options = ExportOptions(
+        dag_id=args.dag_id,
+        schedule=args.schedule,
+        timezone=args.timezone,
+        bindings=bindings,
+        runner={"kind": args.runner},
+        start_date=args.start_date,
+        catchup=args.catchup,
+    )
+    graph = walk(root)
+    spec, findings = build_spec(root, graph, options)
+    return spec, findings
+
+
+def _check_timezone(name: str) -> None:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise UserError(f"--timezone {name!r}: unknown time zone; use an IANA name such as Europe/Berlin") from None
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from luigi_fargate.export.writer import write_spec_files
+
+    spec, findings = load_graph(args)
+    for f in findings:
+        print(f"luigi-fargate: warning: {f}", file=sys.stderr)
+    json_path, py_path = write_spec_files(spec, args.out)
+    print(f"exported {len(spec.tasks)} Luigi tasks as DAG {spec.dag_id!r}: {py_path} (spec {json_path})")
+    return 0

@@ -1,0 +1,40 @@
+"""The runner's own log lines: readable by default, one JSON object per line for CloudWatch."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+
+#: Also append every event as a JSON line to this file (demos, audits, tests).
+EVENTS_FILE_ENV = "LUIGI_FARGATE_EVENTS_FILE"
+
+
+class EventLog:
+    def __init__(self, fmt: str = "text", stream: Any = None) -> None:
+        self.fmt = fmt
+        self.stream = stream or sys.stderr
+        self.fields: dict[str, Any] = {}
+
+    def bind(self, **fields: Any) -> None:
+        """Fields added to every later event (task_id, family)."""
+        self.fields.update(fields)
+
+    def emit(self, event: str, message: str = "", **fields: Any) -> None:
+        record = {**self.fields, **fields}
+        as_json = json.dumps({"ts": round(time.time(), 3), "event": event, **record, "message": message}, default=str)
+        events_file = os.environ.get(EVENTS_FILE_ENV)
+        if events_file:
+            # One short append per event: lines from concurrent runners don't interleave.
+            with open(events_file, "a", encoding="utf-8") as fh:
+                fh.write(as_json + "\n")
+        if self.fmt == "json":
+            line = as_json
+        else:
+            extra = " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
+            who = record.get("task_id", "")
+            line = f"luigi-fargate: {event}: {who}" + (f" {message}" if message else "") + (f" ({extra})" if extra else "")
+        print(line, file=self.stream, flush=True)
