@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+from typing import TYPE_CHECKING
+
 from luigi_fargate.errors import UserError
+
+if TYPE_CHECKING:
+    from luigi_fargate.export.builder import ExportOptions
 
 
 def add_task_arguments(p: argparse.ArgumentParser) -> None:
@@ -45,27 +50,32 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(handler=run_export, accepts_extra=True)
 
 
-def load_graph(args: argparse.Namespace):
-    """Resolve the root task, walk its graph, and build the spec (shared with ``graph``)."""
-    from luigi_fargate.export.bindings import default_bindings, parse_bindings
-    from luigi_fargate.export.builder import ExportOptions, build_spec
-    from luigi_fargate.introspect.graph import walk
-    from luigi_fargate.introspect.loader import build_task, check_dotted_name, split_task_ref
+def options_from_args(args: argparse.Namespace) -> tuple[str, str, ExportOptions]:
+    """(module, family, options) from the shared export/graph arguments, validated."""
+    from luigi_fargate.export.bindings import parse_bindings
+    from luigi_fargate.export.builder import ExportOptions
+    from luigi_fargate.introspect.loader import check_dotted_name, split_task_ref
 
     if args.module:
         module, family = check_dotted_name(args.module, "module"), args.task
     else:
         module, family = split_task_ref(args.task)
-    root = build_task(module, family, args.extra)
     if args.runner == "fargate":
         raise UserError("--runner fargate is not available in this version yet; use --runner local")
-    bindings = {} if args.no_bind else (parse_bindings(args.bind) if args.bind else default_bindings(root))
+    bindings = {} if args.no_bind else (parse_bindings(args.bind) if args.bind else None)
     if args.schedule:
         from croniter import croniter
 
         if not croniter.is_valid(args.schedule):
             raise UserError(f"--schedule {args.schedule!r}: not a cron expression; e.g. '15 18 * * *' or @daily")
     _check_timezone(args.timezone)
+    if args.start_date:
+        import datetime as dt
+
+        try:
+            dt.date.fromisoformat(args.start_date)
+        except ValueError:
+            raise UserError(f"--start-date {args.start_date!r}: expected YYYY-MM-DD") from None
     options = ExportOptions(
         dag_id=args.dag_id,
         schedule=args.schedule,
@@ -75,9 +85,7 @@ def load_graph(args: argparse.Namespace):
         start_date=args.start_date,
         catchup=args.catchup,
     )
-    graph = walk(root)
-    spec, findings = build_spec(root, graph, options)
-    return spec, findings
+    return module, family, options
 
 
 def _check_timezone(name: str) -> None:
@@ -90,11 +98,12 @@ def _check_timezone(name: str) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from luigi_fargate.export.writer import write_spec_files
+    from luigi_fargate.export.api import export_pipeline
 
-    spec, findings = load_graph(args)
-    for f in findings:
+    module, family, options = options_from_args(args)
+    result = export_pipeline(module, family, list(args.extra), options, args.out)
+    for f in result.findings:
         print(f"luigi-fargate: warning: {f}", file=sys.stderr)
-    json_path, py_path = write_spec_files(spec, args.out)
-    print(f"exported {len(spec.tasks)} Luigi tasks as DAG {spec.dag_id!r}: {py_path} (spec {json_path})")
+    spec = result.spec
+    print(f"exported {len(spec.tasks)} Luigi tasks as DAG {spec.dag_id!r}: {result.py_path} (spec {result.json_path})")
     return 0

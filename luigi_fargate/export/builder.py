@@ -26,7 +26,7 @@ class ExportOptions:
     dag_id: str | None = None
     schedule: str | None = None  # cron expression or preset
     timezone: str = "UTC"
-    bindings: dict[str, str] = field(default_factory=dict)
+    bindings: dict[str, str] | None = None  # None: the documented default (see export.api)
     runner: dict[str, Any] = field(default_factory=lambda: {"kind": "local"})
     start_date: str | None = None
     catchup: bool = False
@@ -53,7 +53,7 @@ def _kind(task: luigi.Task) -> str:
 
 def build_spec(root: luigi.Task, graph: nx.DiGraph, options: ExportOptions) -> tuple[PipelineSpec, list[Finding]]:
     """Turn the walked graph into a spec. Raises UserError when a task can't be rebuilt remotely."""
-    binder = DateBinder(root, options.bindings)
+    binder = DateBinder(root, options.bindings or {})
 
     findings: list[Finding] = []
     seen_classes: set[type] = set()
@@ -117,7 +117,7 @@ def build_spec(root: luigi.Task, graph: nx.DiGraph, options: ExportOptions) -> t
         catchup=options.catchup,
         runner=options.runner,
         defaults=options.defaults,
-        bindings=options.bindings,
+        bindings=options.bindings or {},
         tags=["luigi-fargate", *options.tags],
         description=f"Luigi {root.get_task_family()} from {type(root).__module__}, exported by luigi-fargate",
         env=options.env,

@@ -1,0 +1,57 @@
+"""Export as a library call: what ``luigi-fargate export`` (and crontab migrate) use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from luigi_fargate.export.bindings import default_bindings
+from luigi_fargate.export.builder import ExportOptions, build_spec
+from luigi_fargate.export.writer import write_spec_files
+from luigi_fargate.introspect.graph import walk
+from luigi_fargate.introspect.loader import build_task
+from luigi_fargate.introspect.portability import Finding
+from luigi_fargate.spec import PipelineSpec
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+#: Pass as ``bindings`` to bind the root's only DateParameter to ``ds``.
+DEFAULT_BINDINGS = None
+
+
+@dataclass
+class ExportPlan:
+    spec: PipelineSpec
+    findings: list[Finding]
+    graph: nx.DiGraph
+
+
+@dataclass
+class ExportResult(ExportPlan):
+    json_path: Path
+    py_path: Path
+
+
+def plan_export(module: str, family: str, luigi_args: list[str], options: ExportOptions) -> ExportPlan:
+    """Build the spec without writing anything.
+
+    ``options.bindings`` of ``None`` means the documented default (the root's
+    only DateParameter follows ``ds``); ``{}`` means no binding.
+    """
+    root = build_task(module, family, luigi_args)
+    if options.bindings is None:
+        options.bindings = default_bindings(root)
+    graph = walk(root)
+    spec, findings = build_spec(root, graph, options)
+    return ExportPlan(spec, findings, graph)
+
+
+def export_pipeline(
+    module: str, family: str, luigi_args: list[str], options: ExportOptions, out_dir: str | Path
+) -> ExportResult:
+    """Build the spec and write ``<dag_id>.json`` + ``<dag_id>.py`` into ``out_dir``."""
+    plan = plan_export(module, family, luigi_args, options)
+    json_path, py_path = write_spec_files(plan.spec, out_dir)
+    return ExportResult(plan.spec, plan.findings, plan.graph, json_path, py_path)
