@@ -1,6 +1,6 @@
 """Run-date binding: which Luigi parameters follow the Airflow run's date, and how.
 
-``--bind date=ds`` makes the DAG run for logical date D run the graph of
+``--bind date=ds`` (or ``date=ds-1`` for "yesterday", as ``$(date -d yesterday +%F)``) makes the DAG run for logical date D run the graph of
 ``Root(date=D)``. Every DateParameter in the graph whose value is the root's
 date shifted by k days becomes ``{{ macros.ds_add(<base>, k) }}``, so
 ``Upstream(date=self.date - timedelta(days=1))`` still gets yesterday.
@@ -9,6 +9,7 @@ date shifted by k days becomes ``{{ macros.ds_add(<base>, k) }}``, so
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING
 
 from luigi_fargate.errors import UserError
@@ -28,15 +29,28 @@ SOURCES: dict[str, str] = {
 }
 
 
+_BINDING = re.compile(r"^(?P<source>[a-z_]+)(?P<offset>[+-]\d+)?$")
+
+
+def split_binding(binding: str) -> tuple[str, int]:
+    """``ds`` -> (ds, 0); ``ds_local-1`` -> (ds_local, -1): a source and a day offset."""
+    m = _BINDING.match(binding)
+    if not m or m["source"] not in SOURCES:
+        raise UserError(
+            f"binding {binding!r}: expected SOURCE or SOURCE+N / SOURCE-N days, SOURCE one of {', '.join(SOURCES)} "
+            "(e.g. --bind date=ds or --bind date=ds-1 for yesterday)"
+        )
+    return m["source"], int(m["offset"] or 0)
+
+
 def parse_bindings(values: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in values:
-        name, sep, source = item.partition("=")
-        if not sep or not name or source not in SOURCES:
-            raise UserError(
-                f"--bind {item!r}: expected PARAM=SOURCE with SOURCE one of {', '.join(SOURCES)} (e.g. --bind date=ds)"
-            )
-        out[name.replace("-", "_")] = source
+        name, sep, binding = item.partition("=")
+        if not sep or not name:
+            raise UserError(f"--bind {item!r}: expected PARAM=SOURCE (e.g. --bind date=ds)")
+        split_binding(binding)
+        out[name.replace("-", "_")] = binding
     return out
 
 
@@ -64,18 +78,21 @@ class DateBinder:
         self.anchor: dt.date | None = None
         self.source: str | None = None
         params = dict(root.get_params())
-        for name, source in bindings.items():
+        for name, binding in bindings.items():
+            source, offset = split_binding(binding)
             if name not in params:
                 raise UserError(
-                    f"--bind {name}={source}: {root.get_task_family()} has no parameter {name!r}; "
+                    f"--bind {name}={binding}: {root.get_task_family()} has no parameter {name!r}; "
                     f"its parameters are {', '.join(params) or 'none'}"
                 )
             if not isinstance(params[name], luigi.DateParameter) or not isinstance(root.param_kwargs[name], dt.date):
                 raise UserError(
-                    f"--bind {name}={source}: parameter {name!r} is not a DateParameter; "
+                    f"--bind {name}={binding}: parameter {name!r} is not a DateParameter; "
                     "only date parameters can follow the run date"
                 )
-            self.anchor, self.source = root.param_kwargs[name], source
+            # The anchor is the run date itself: the root's date minus its offset.
+            self.anchor = root.param_kwargs[name] - dt.timedelta(days=offset)
+            self.source = source
 
     def templates(self, task: luigi.Task) -> tuple[dict[str, str], dict[str, str]]:
         """(param -> Jinja template, param -> id label) for ``task``."""
