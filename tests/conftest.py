@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,9 @@ for _k, _v in {
     "AWS_DEFAULT_REGION": "us-east-1",
 }.items():
     os.environ[_k] = _v
+# In-process Airflow (DagBag, operators) gets a throwaway home, never ~/airflow.
+os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="lf-test-airflow-")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 
 
 def base_env(**extra: str) -> dict[str, str]:

@@ -32,7 +32,8 @@ SUBCOMMANDS = (
 
 def _build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-v", "--verbose", action="store_true", help="show tracebacks and debug logs")
+    # SUPPRESS: the subcommand's copy of -v must not reset one given before the subcommand.
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="show tracebacks and debug logs")
     parser = argparse.ArgumentParser(
         prog="luigi-fargate",
         description="Run Luigi pipelines on Airflow, one Fargate container per Luigi task.",
@@ -55,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = _build_parser()
     args, extra = parser.parse_known_args(args_list)
-    verbose = bool(getattr(args, "verbose", False))
+    verbose = args.verbose = bool(getattr(args, "verbose", False))
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     import luigi
 
 
+#: Luigi command-line options that don't set task parameters and must not pass the allowlist.
+FORBIDDEN_LUIGI_OPTIONS = frozenset({"--module", "--core-module", "--help", "--help-all", "--core-help", "--core-help-all"})
+
+
 @dataclass
 class RunRequest:
     module: str
@@ -44,6 +48,8 @@ class RunRequest:
     lock_poll: float = 1.0
     log_format: str = "text"
     verbose: bool = False
+    graph_check: str | None = None  # JSON, see shim/graph_check.py (or $LUIGI_FARGATE_GRAPH_CHECK)
+    check_complete: bool = False  # only report completeness (0 / 4): for sensors; no run, no lock
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -90,11 +96,26 @@ def run(req: RunRequest) -> int:
     check_dotted_name(req.module, "module")
     check_dotted_name(req.family, "task family")
     check_allowed(req.module, req.family, req.allow, req.allow_any)
+    for arg in req.luigi_args:
+        if arg.split("=", 1)[0] in FORBIDDEN_LUIGI_OPTIONS:
+            # Luigi's parser would import another module (or print help) on our behalf.
+            raise UserError(f"option {arg.split('=', 1)[0]} is not allowed here; name the module before the family", ExitCode.NOT_ALLOWED)
 
     # 2. Rebuild the task exactly as Luigi would from this command line.
     task = build_task(req.module, req.family, req.luigi_args, not_found_code=ExitCode.NOT_ALLOWED)
     log.bind(task_id=task.task_id, family=task.get_task_family())
     started = time.monotonic()
+
+    # 2b. This run's graph still has the exported shape (exit 8 otherwise).
+    from luigi_fargate.shim.graph_check import check_graph_shape, load_check
+
+    shape = load_check(req.graph_check)
+    if shape is not None:
+        check_graph_shape(task, shape)
+    if req.check_complete:
+        complete = task.complete()
+        log.emit("check_complete", "complete" if complete else "not complete yet", missing_outputs=None if complete else ", ".join(_missing_outputs(task)) or None)
+        return ExitCode.DONE if complete else ExitCode.UPSTREAM_INCOMPLETE
 
     # 3. Already complete: nothing to do (a rerun of a finished task).
     if task.complete():
