@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import DAG, BaseOperator, CronTriggerTimetable
+from airflow.sdk import DAG, BaseOperator, CronTriggerTimetable, TaskGroup
 
-from airflow_bridge.operators import operator_for
+from airflow_bridge.operators import node_operator, operator_for
 from luigi_fargate.spec import PipelineSpec, TaskNode
 
 log = logging.getLogger(__name__)
 
 #: spec "settings" keys that map straight onto BaseOperator arguments.
-_DIRECT = ("owner", "retries", "priority_weight", "pool", "pool_slots", "email", "weight_rule", "queue")
+_DIRECT = ("owner", "retries", "priority_weight", "pool", "pool_slots", "weight_rule", "queue")
+
+#: Environment variable carrying the run-time graph-shape check (see luigi_fargate/shim/graph_check.py).
+GRAPH_CHECK_ENV = "LUIGI_FARGATE_GRAPH_CHECK"
 
 
 def spec_path_for(path: str | Path) -> Path:
@@ -40,7 +44,22 @@ def task_arguments(node: TaskNode) -> dict[str, Any]:
         kwargs["retry_delay"] = _timedelta(s["retry_delay_seconds"])
     if "retry_exponential_backoff" in s:
         kwargs["retry_exponential_backoff"] = float(s["retry_exponential_backoff"])
+    if "max_retry_delay_seconds" in s:
+        kwargs["max_retry_delay"] = _timedelta(s["max_retry_delay_seconds"])
+    if s.get("email"):
+        # Luigi mails owner_email on failure; Airflow 3's way is a notifier, not email_on_failure.
+        from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+        kwargs["on_failure_callback"] = [SmtpNotifier(to=list(s["email"]), subject=f"Airflow task {node.id} failed ({node.task_id})")]
     return kwargs
+
+
+def runner_env(node: TaskNode, spec: PipelineSpec) -> dict[str, str]:
+    """Environment for the runner of ``node``: the spec's, plus the graph-shape check (templated)."""
+    env = dict(spec.env)
+    if "graph_check" in node.settings:
+        env[GRAPH_CHECK_ENV] = json.dumps(node.settings["graph_check"], separators=(",", ":"))
+    return env
 
 
 def default_args(spec: PipelineSpec) -> dict[str, Any]:
@@ -50,6 +69,23 @@ def default_args(spec: PipelineSpec) -> dict[str, Any]:
             d[key.removesuffix("_seconds")] = _timedelta(d.pop(key))
     d.setdefault("owner", "luigi-fargate")
     return d
+
+
+def link_upstream(tasks: dict[str, BaseOperator], upstream: dict[str, list[str]]) -> None:
+    """Set every edge in O(edges).
+
+    ``set_upstream``/``>>`` check that both ends share one DAG by hashing the
+    DAG, and a DAG's hash covers all its task ids: O(tasks) per call, so a
+    10,000-task graph took tens of seconds to parse. Every task here was made
+    in the same DAG, so that check can't fail; set the id sets it would set.
+    """
+    for task_id, ups in upstream.items():
+        if not ups:
+            continue
+        task = tasks[task_id]
+        task.upstream_task_ids.update(ups)
+        for up in ups:
+            tasks[up].downstream_task_ids.add(task_id)
 
 
 def build_dag(path: str | Path) -> DAG:
@@ -77,14 +113,18 @@ def build_dag(path: str | Path) -> DAG:
         description=spec.description,
         doc_md=f"Exported by luigi-fargate from `{spec_path.name}`; root task `{spec.node(spec.root).task_id}`.",
     )
-    make = operator_for(spec)
+    make = node_operator(operator_for(spec))
     tasks: dict[str, BaseOperator] = {}
+    groups: dict[str, TaskGroup] = {}
     for node in spec.tasks:
-        tasks[node.id] = make(node=node, spec=spec, spec_path=str(spec_path), dag=dag)
-    for node in spec.tasks:
-        if node.upstream:
-            # One call per task with its whole upstream list: chaining with >>
-            # re-hashes the DAG on every edge and turns quadratic.
-            tasks[node.id].set_upstream([tasks[u] for u in node.upstream])
+        if node.group:
+            # Groups keep task ids unchanged (prefix_group_id=False): grouping never renames a task.
+            if node.group not in groups:
+                groups[node.group] = TaskGroup(node.group, prefix_group_id=False, dag=dag)
+            with groups[node.group]:
+                tasks[node.id] = make(node=node, spec=spec, spec_path=str(spec_path), dag=dag)
+        else:
+            tasks[node.id] = make(node=node, spec=spec, spec_path=str(spec_path), dag=dag)
+    link_upstream(tasks, {node.id: node.upstream for node in spec.tasks})
     log.debug("built DAG %s (%d tasks) in %.3fs", spec.dag_id, len(tasks), time.perf_counter() - started)
     return dag
