@@ -1,0 +1,171 @@
+"""Shell date expressions (``$(date +%F)``, backticks, ``-d yesterday``) as Airflow templates.
+
+A cron job computes its run date when the shell expands ``$(date ...)`` at
+the fire time, in the job's time zone (``TZ`` from the crontab, else the
+host's; ``-u`` means UTC). In Airflow the same instant is the run's
+``logical_date`` (CronTriggerTimetable), so each expression becomes a Jinja
+expression over ``dag_run.logical_date`` that formats the same wall clock.
+Only what can be reproduced exactly is translated; the rest is reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shlex
+import zoneinfo
+from dataclasses import dataclass
+
+#: GNU date conversions we reproduce; they mean the same in Python's strftime.
+_SAFE_DIRECTIVES = set("YmdHMyjF%")
+#: One relative item of a ``-d`` string: ``1 day ago``, ``-2 days``, ``+3 hours``.
+_RELATIVE = re.compile(r"([+-]?\d+)?\s*(day|week|hour)s?\b(\s+ago)?")
+_WORDS = {"yesterday": -1, "today": 0, "now": 0, "tomorrow": 1}
+
+
+class DateError(ValueError):
+    """A date expression we can't reproduce exactly; the message says why."""
+
+
+@dataclass(frozen=True)
+class DateExpr:
+    """``date [-u] [-d STRING] +FORMAT``, reduced to what decides its output."""
+
+    text: str  # as written, e.g. "$(date -d yesterday +%F)"
+    fmt: str  # Python strftime format
+    days: int = 0  # calendar-day shift on the wall clock (GNU: "1 day ago")
+    hours: int = 0  # elapsed-time shift (GNU: "2 hours ago")
+    utc: bool = False
+
+    @property
+    def is_plain_date(self) -> bool:
+        """Formats a YYYY-MM-DD day with a day offset: what a Luigi DateParameter takes."""
+        return self.fmt == "%Y-%m-%d" and self.hours == 0
+
+
+def find_substitutions(command: str) -> list[tuple[int, int, str]]:
+    """(start, end, inner command) of each ``$( )`` and backtick outside single quotes."""
+    out: list[tuple[int, int, str]] = []
+    i, quote = 0, ""
+    while i < len(command):
+        ch = command[i]
+        if quote == "'":
+            if ch == "'":
+                quote = ""
+        elif ch == "\\":
+            i += 1
+        elif ch == "'" and not quote:
+            quote = "'"
+        elif ch == '"':
+            quote = "" if quote == '"' else '"'
+        elif command.startswith("$(", i) and not command.startswith("$((", i):
+            depth, j = 1, i + 2
+            while j < len(command) and depth:
+                depth += {"(": 1, ")": -1}.get(command[j], 0)
+                j += 1
+            if depth:
+                raise DateError(f"unbalanced $( in {command[i:]!r}")
+            out.append((i, j, command[i + 2 : j - 1]))
+            i = j
+            continue
+        elif ch == "`":
+            j = command.find("`", i + 1)
+            if j < 0:
+                raise DateError(f"unbalanced backtick in {command[i:]!r}")
+            out.append((i, j + 1, command[i + 1 : j]))
+            i = j + 1
+            continue
+        i += 1
+    return out
+
+
+def parse_date_command(text: str, inner: str) -> DateExpr:
+    """``date -d yesterday +%F`` (the inside of a substitution) -> DateExpr."""
+    try:
+        words = shlex.split(inner)
+    except ValueError as exc:
+        raise DateError(f"{text}: {exc}") from None
+    if not words or words[0].rsplit("/", 1)[-1] != "date":
+        raise DateError(f"{text}: only `date` substitutions can be translated")
+    fmt, when, utc = None, "", False
+    args = iter(words[1:])
+    for w in args:
+        if w in ("-u", "--utc", "--universal"):
+            utc = True
+        elif w in ("-d", "--date"):
+            when = next(args, "")
+        elif w.startswith("--date="):
+            when = w.split("=", 1)[1]
+        elif w.startswith("-d") and len(w) > 2:
+            when = w[2:]
+        elif w.startswith("+"):
+            fmt = w[1:]
+        else:
+            raise DateError(f"{text}: option {w!r} of date is not supported")
+    if fmt is None:
+        raise DateError(f"{text}: date without +FORMAT prints a locale-dependent string")
+    days, hours = _relative(text, when)
+    return DateExpr(text, _python_format(text, fmt), days, hours, utc)
+
+
+def _python_format(text: str, fmt: str) -> str:
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "%":
+            d = fmt[i + 1 : i + 2]
+            if d not in _SAFE_DIRECTIVES:
+                raise DateError(f"{text}: format %{d} is not supported (use %Y %m %d %H %M %y %j %F)")
+            i += 2
+        else:
+            i += 1
+    return fmt.replace("%F", "%Y-%m-%d")
+
+
+def _relative(text: str, when: str) -> tuple[int, int]:
+    s = when.strip().lower()
+    if s in _WORDS:
+        return _WORDS[s], 0
+    days = hours = 0
+    pos = 0
+    for m in _RELATIVE.finditer(s):
+        if s[pos : m.start()].strip():
+            break
+        n = int(m[1] or 1) * (-1 if m[3] else 1)
+        if m[2] == "hour":
+            hours += n
+        else:
+            days += n * (7 if m[2] == "week" else 1)
+        pos = m.end()
+    if s[pos:].strip():
+        raise DateError(
+            f"{text}: date string {when!r} is not supported (use yesterday, 'N days ago', '-N hours')"
+        )
+    if days and hours:
+        raise DateError(f"{text}: mixing day and hour offsets is not supported")
+    return days, hours
+
+
+def shell_value(expr: DateExpr, fire: dt.datetime, zone: str) -> str:
+    """What ``date`` prints when cron starts the job at ``fire`` with TZ=``zone`` (reference)."""
+    tz = zoneinfo.ZoneInfo("UTC" if expr.utc else zone)
+    if expr.hours:
+        return (fire + dt.timedelta(hours=expr.hours)).astimezone(tz).strftime(expr.fmt)
+    wall = fire.astimezone(tz).replace(tzinfo=None) + dt.timedelta(days=expr.days)
+    return wall.strftime(expr.fmt)
+
+
+def jinja_expression(expr: DateExpr, zone: str, dag_zone: str) -> str:
+    """A Jinja expression (no braces) giving :func:`shell_value` for the run's logical date."""
+    base = "(dag_run.logical_date or dag_run.run_after)"
+    if expr.hours:
+        base = f"({base} + macros.timedelta(hours={expr.hours}))"
+    target = "UTC" if expr.utc else zone
+    if target == dag_zone:
+        local = f"{base}.astimezone(dag.timezone)"
+    elif target == "UTC":
+        local = base  # logical dates are UTC already
+    else:
+        local = f"{base}.astimezone(macros.dateutil.tz.gettz({target!r}))"
+    if expr.days:
+        local = f"({local}.replace(tzinfo=None) + macros.timedelta(days={expr.days}))"
+    return f"{local}.strftime({expr.fmt!r})"

@@ -1,0 +1,62 @@
+"""Luigi tasks that the test crontabs run (outputs under $CRON_DATA)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import luigi
+
+
+def _out(name: str) -> luigi.LocalTarget:
+    return luigi.LocalTarget(os.path.join(os.environ.get("CRON_DATA", "data"), name))
+
+
+class Extract(luigi.Task):
+    date = luigi.DateParameter()
+
+    def output(self):
+        return _out(f"extract-{self.date:%Y-%m-%d}.txt")
+
+    def run(self):
+        with self.output().open("w") as f:
+            f.write(f"{self.date}\n")
+
+
+class Reconcile(luigi.Task):
+    """Reads yesterday's extract: the upstream date must follow the run date."""
+
+    date = luigi.DateParameter()
+
+    def requires(self):
+        return Extract(date=self.date - dt.timedelta(days=1))
+
+    def output(self):
+        return _out(f"reconcile-{self.date:%Y-%m-%d}.txt")
+
+    def run(self):
+        with self.output().open("w") as f:
+            f.write(f"{self.date} cwd={os.getcwd()} app={os.environ.get('APP_MODE', '')}\n")
+
+
+class Snapshot(luigi.Task):
+    stamp = luigi.Parameter()
+
+    def output(self):
+        return _out(f"snapshot-{self.stamp}.txt")
+
+    def run(self):
+        with self.output().open("w") as f:
+            f.write(self.stamp + "\n")
+
+
+class Derived(luigi.Task):
+    """A string day that an upstream task copies: can't follow the run date."""
+
+    day = luigi.Parameter()
+
+    def requires(self):
+        return Snapshot(stamp=self.day)
+
+    def output(self):
+        return _out(f"derived-{self.day}.txt")
