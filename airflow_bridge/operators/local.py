@@ -96,7 +96,7 @@ class LuigiLocalOperator(BaseOperator):
 
 
 def make_local_task(*, node: TaskNode, spec: PipelineSpec, spec_path: str, dag: Any) -> BaseOperator:
-    from airflow_bridge.dag_builder import task_arguments
+    from airflow_bridge.dag_builder import runner_env, task_arguments
 
     return LuigiLocalOperator(
         task_id=node.id,
@@ -105,7 +105,8 @@ def make_local_task(*, node: TaskNode, spec: PipelineSpec, spec_path: str, dag: 
         luigi_family=node.family,
         luigi_args=node.args,
         allow=spec_path,
-        env_vars=spec.env,
+        env_vars=runner_env(node, spec),
+        cwd=spec.runner.get("cwd"),  # a crontab job's `cd DIR &&` (crontab migrate)
         dag=dag,
         **task_arguments(node),
     )

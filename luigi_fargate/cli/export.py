@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-
 from typing import TYPE_CHECKING
 
 from luigi_fargate.errors import UserError
@@ -31,6 +30,15 @@ def add_task_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-bind", action="store_true", help="keep every parameter fixed at its exported value")
     p.add_argument("--runner", choices=("local", "fargate"), default="local", help="where tasks run (default: local)")
+    p.add_argument("--group-by", choices=("namespace", "family"), help="Airflow TaskGroups per task namespace or per family")
+    p.add_argument(
+        "--select", action="append", default=[], metavar="GLOB",
+        help="export only these families (glob; +GLOB adds upstream, GLOB+ downstream); repeatable",
+    )  # fmt: skip
+    p.add_argument(
+        "--exclude", action="append", default=[], metavar="GLOB",
+        help="leave these families out (same syntax); an excluded dependency becomes a completeness sensor",
+    )  # fmt: skip
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -60,8 +68,6 @@ def options_from_args(args: argparse.Namespace) -> tuple[str, str, ExportOptions
         module, family = check_dotted_name(args.module, "module"), args.task
     else:
         module, family = split_task_ref(args.task)
-    if args.runner == "fargate":
-        raise UserError("--runner fargate is not available in this version yet; use --runner local")
     bindings = {} if args.no_bind else (parse_bindings(args.bind) if args.bind else None)
     if args.schedule:
         from croniter import croniter
@@ -84,6 +90,9 @@ def options_from_args(args: argparse.Namespace) -> tuple[str, str, ExportOptions
         runner={"kind": args.runner},
         start_date=args.start_date,
         catchup=args.catchup,
+        group_by=getattr(args, "group_by", None),
+        select=list(getattr(args, "select", []) or []),
+        exclude=list(getattr(args, "exclude", []) or []),
     )
     return module, family, options
 

@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--lock-timeout", type=float, metavar="SECONDS", help="give up waiting for the lock after this long (exit 7)")
     p.add_argument("--lock-poll", type=float, default=1.0, metavar="SECONDS", help=argparse.SUPPRESS)
     p.add_argument("--log-format", choices=("text", "json"), default="text", help="runner log lines (json: for CloudWatch)")
+    p.add_argument("--graph-check", metavar="JSON", help="check this run's Luigi graph has the exported shape (exit 8 if not); or $LUIGI_FARGATE_GRAPH_CHECK")
+    p.add_argument("--check-complete", action="store_true", help="only check completeness: exit 0 if complete, else 4; runs and locks nothing (sensors)")
     p.add_argument("module", metavar="MODULE", help="Python module that defines the task")
     p.add_argument("family", metavar="FAMILY", help="Luigi task family")
     p.set_defaults(handler=handle, accepts_extra=True)
@@ -46,5 +48,7 @@ def handle(args: argparse.Namespace) -> int:
             lock_poll=args.lock_poll,
             log_format=args.log_format,
             verbose=args.verbose,
+            graph_check=args.graph_check,
+            check_complete=args.check_complete,
         )
     )

@@ -12,6 +12,7 @@ from luigi_fargate.export.writer import write_spec_files
 from luigi_fargate.introspect.graph import walk
 from luigi_fargate.introspect.loader import build_task
 from luigi_fargate.introspect.portability import Finding
+from luigi_fargate.introspect.ranges import unwrap_range
 from luigi_fargate.spec import PipelineSpec
 
 if TYPE_CHECKING:
@@ -41,10 +42,22 @@ def plan_export(module: str, family: str, luigi_args: list[str], options: Export
     only DateParameter follows ``ds``); ``{}`` means no binding.
     """
     root = build_task(module, family, luigi_args)
+    root, range_schedule = unwrap_range(root)
+    if range_schedule is not None:
+        # A RangeDaily/RangeHourly root: export the task it ranges over, on a schedule.
+        options.schedule = options.schedule or range_schedule.schedule
+        options.start_date = options.start_date or range_schedule.start_date
+        options.catchup = True
+        if options.bindings is None:
+            options.bindings = {range_schedule.param_name: "ds"}
     if options.bindings is None:
         options.bindings = default_bindings(root)
     graph = walk(root)
     spec, findings = build_spec(root, graph, options)
+    if spec.runner.get("kind") == "fargate":
+        from luigi_fargate.fargate.settings import apply_fargate
+
+        apply_fargate(spec, graph, findings)  # runner settings, sizes, capacity, owner, tags
     return ExportPlan(spec, findings, graph)
 
 

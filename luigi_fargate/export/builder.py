@@ -10,15 +10,19 @@ import networkx as nx
 
 from luigi_fargate.errors import UserError
 from luigi_fargate.export import task_ids
-from luigi_fargate.export.bindings import DateBinder
-from luigi_fargate.export.settings import airflow_settings
+from luigi_fargate.export.bindings import RootBinding, root_binding
+from luigi_fargate.export.settings import airflow_settings, primary_resource, retry_timing
+from luigi_fargate.introspect.anchors import DateRules, learn_date_rules
 from luigi_fargate.introspect.portability import Finding, class_findings, cli_args, instance_findings
+from luigi_fargate.introspect.selection import select_nodes
 from luigi_fargate.spec import PipelineSpec, TaskNode
 
 if TYPE_CHECKING:
     import luigi
 
 DAG_ID = re.compile(r"^[\w.-]{1,250}$")
+GROUP_BY = ("namespace", "family")
+_GROUP_INVALID = re.compile(r"[^\w-]+")
 
 
 @dataclass
@@ -33,6 +37,11 @@ class ExportOptions:
     defaults: dict[str, Any] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
+    group_by: str | None = None  # "namespace" | "family": Airflow TaskGroups
+    select: list[str] = field(default_factory=list)  # family globs, dbt-style + for up/downstream
+    exclude: list[str] = field(default_factory=list)
+    #: root param -> raw Jinja template for its value (crontab migrate: ``--day`` from ``$(date +%Y%m%d)``).
+    root_templates: dict[str, str] = field(default_factory=dict)
 
 
 def default_dag_id(module: str, family: str) -> str:
@@ -42,32 +51,102 @@ def default_dag_id(module: str, family: str) -> str:
 
 
 def _kind(task: luigi.Task) -> str:
+    """wrapper: no work of its own; external: only checked for completeness (also disabled tasks)."""
     import luigi
 
     if isinstance(task, luigi.WrapperTask):
         return "wrapper"
-    if isinstance(task, luigi.ExternalTask) or getattr(task, "run", None) is None:
+    if isinstance(task, luigi.ExternalTask) or getattr(task, "run", None) is None or getattr(task, "disabled", False):
         return "external"
     return "task"
 
 
+def group_for(task: luigi.Task, group_by: str | None, family_sizes: dict[str, int]) -> str | None:
+    """TaskGroup id (``^[\\w-]+$``, <= 200 chars) for ``task``, or None (top level).
+
+    Groups keep the tasks' own ids (prefix_group_id off), so grouping never
+    renames a task. Families with one instance stay at the top level.
+    """
+    family = task.get_task_family()
+    if group_by == "namespace":
+        name = family.rpartition(".")[0]
+    elif group_by == "family":
+        name = family if family_sizes.get(family, 0) > 1 else ""
+    else:
+        return None
+    return _GROUP_INVALID.sub("_", name).strip("_")[:200] or None
+
+
+def _resource_findings(task: luigi.Task) -> list[Finding]:
+    resources = dict(getattr(task, "resources", None) or {})
+    if len(resources) < 2:
+        return []
+    name, slots = primary_resource(resources)
+    others = ", ".join(f"{k}={v}" for k, v in sorted(resources.items()) if k != name)
+    return [
+        Finding(
+            task.get_task_family(),
+            f"holds several Luigi resources: Airflow pool {name!r} ({slots} slots) limits it, {others} do not "
+            "(an Airflow task has one pool; see docs/concepts.md for combining resources)",
+            False,
+        )
+    ]
+
+
+def _rule_findings(root: luigi.Task, graph: nx.DiGraph, rules: DateRules) -> list[Finding]:
+    family = root.get_task_family()
+    dates = ", ".join(rules.checked)
+    out = [
+        Finding(
+            graph.nodes[n]["task"].get_task_family(),
+            f"{n}: its parameters don't follow the run date in a way that matches the graphs for {dates}; "
+            "runs where it differs stop with exit 8",
+            False,
+        )
+        for n in rules.unexplained
+    ]
+    for line in rules.differences:
+        out.append(
+            Finding(
+                family,
+                f"the graph's shape changes with the run date ({line}); such runs stop with exit 8: "
+                "make the varying part one task with dynamic dependencies (yield in run()) or export per shape",
+                False,
+            )
+        )
+    return out
+
+
 def build_spec(root: luigi.Task, graph: nx.DiGraph, options: ExportOptions) -> tuple[PipelineSpec, list[Finding]]:
     """Turn the walked graph into a spec. Raises UserError when a task can't be rebuilt remotely."""
-    binder = DateBinder(root, options.bindings or {})
+    if options.group_by not in (None, *GROUP_BY):
+        raise UserError(f"--group-by {options.group_by!r}: expected one of {', '.join(GROUP_BY)}")
+    binding = root_binding(root, options.bindings or {})
+    rules = learn_date_rules(root, binding, graph) if binding else DateRules()
+    if options.select or options.exclude:
+        chosen, sensors = select_nodes(graph, options.select, options.exclude)
+    else:
+        chosen, sensors = set(graph.nodes), set()
+    exported = graph.subgraph(chosen | sensors)
 
     findings: list[Finding] = []
     seen_classes: set[type] = set()
     templates: dict[str, dict[str, str]] = {}
     identities: dict[str, tuple[str, dict[str, str]]] = {}
-    for luigi_id, data in graph.nodes(data=True):
+    for luigi_id, data in exported.nodes(data=True):
         task = data["task"]
         cls = type(task)
         if cls not in seen_classes:
             seen_classes.add(cls)
             findings += class_findings(cls)
+            findings += _resource_findings(task)
         findings += instance_findings(task)
-        tmpl, labels = binder.templates(task)
-        templates[luigi_id] = tmpl
+        moving = rules.moving.get(luigi_id, {})
+        templates[luigi_id] = {name: rd.template(binding.source, binding.step_unit) for name, rd in moving.items()} if binding else {}
+        labels = {name: rd.label(binding.source) for name, rd in moving.items()} if binding else {}
+        if luigi_id == root.task_id and options.root_templates:
+            templates[luigi_id] = {**templates[luigi_id], **options.root_templates}
+            labels = {**labels, **dict.fromkeys(options.root_templates, "run")}
         significant = task.to_str_params(only_significant=True, only_public=True)
         identities[luigi_id] = (task.get_task_family(), {**significant, **labels})
 
@@ -75,16 +154,33 @@ def build_spec(root: luigi.Task, graph: nx.DiGraph, options: ExportOptions) -> t
     if fatal:
         more = f" (and {len(fatal) - 1} more; rerun with -v to list them)" if len(fatal) > 1 else ""
         raise UserError(f"can't run in a container: {fatal[0]}{more}")
+    findings += _rule_findings(root, graph, rules)
 
     ids = task_ids.assign(identities)
+    timing = retry_timing()
+    family_sizes: dict[str, int] = {}
+    for _, data in exported.nodes(data=True):
+        fam = data["task"].get_task_family()
+        family_sizes[fam] = family_sizes.get(fam, 0) + 1
+    root_args = [type(root).__module__, root.get_task_family(), *cli_args(root, templates.get(root.task_id) or _root_templates(root, binding, rules))]
     nodes: list[TaskNode] = []
-    order = nx.lexicographical_topological_sort(graph, key=lambda n: ids[n])
+    order = nx.lexicographical_topological_sort(exported, key=lambda n: ids[n])
     notes_by_family: dict[str, list[str]] = {}
     for f in findings:
         notes_by_family.setdefault(f.family, []).append(f.message)
     for luigi_id in order:
         task = graph.nodes[luigi_id]["task"]
         family = task.get_task_family()
+        excluded = luigi_id in sensors
+        kind = "external" if excluded else _kind(task)
+        notes = sorted(set(notes_by_family.get(family, [])))
+        if excluded:
+            notes.append("left out of this export (--select/--exclude): waits until complete, never runs it")
+        elif kind == "external" and getattr(task, "disabled", False):
+            notes.append("disabled in Luigi: never run, only checked for completeness")
+        settings = airflow_settings(task, timing)
+        # What the runner needs to check that this run's Luigi graph still has the exported shape.
+        settings["graph_check"] = {"root": root_args, "graph_size": len(graph), "deps": graph.in_degree(luigi_id)}
         nodes.append(
             TaskNode(
                 id=ids[luigi_id],
@@ -92,12 +188,13 @@ def build_spec(root: luigi.Task, graph: nx.DiGraph, options: ExportOptions) -> t
                 module=type(task).__module__,
                 family=family,
                 params=task.to_str_params(),
-                upstream=sorted(ids[u] for u in graph.predecessors(luigi_id)),
+                upstream=[] if excluded else sorted(ids[u] for u in exported.predecessors(luigi_id)),
                 args=cli_args(task, templates[luigi_id]),
-                kind=_kind(task),
+                kind=kind,
                 param_templates=templates[luigi_id],
-                settings=airflow_settings(task),
-                notes=sorted(set(notes_by_family.get(family, []))),
+                settings=settings,
+                notes=notes,
+                group=group_for(task, options.group_by, family_sizes),
             )
         )
 
@@ -106,11 +203,11 @@ def build_spec(root: luigi.Task, graph: nx.DiGraph, options: ExportOptions) -> t
         raise UserError(f"--dag-id {dag_id!r}: use letters, digits, '_', '.', '-' (at most 250 characters)")
     schedule = {"cron": options.schedule, "timezone": options.timezone} if options.schedule else None
     start_date = options.start_date
-    if start_date is None and binder.anchor is not None:
-        start_date = binder.anchor.isoformat()
+    if start_date is None and binding is not None:
+        start_date = binding.anchor.date().isoformat()
     spec = PipelineSpec(
         dag_id=dag_id,
-        root=ids[root.task_id],
+        root=ids[root.task_id] if root.task_id in ids else nodes[-1].id,
         tasks=nodes,
         schedule=schedule,
         start_date=start_date,
@@ -123,3 +220,11 @@ def build_spec(root: luigi.Task, graph: nx.DiGraph, options: ExportOptions) -> t
         env=options.env,
     )
     return spec, findings
+
+
+def _root_templates(root: luigi.Task, binding: RootBinding | None, rules: DateRules) -> dict[str, str]:
+    """The root's templates when the root itself was left out of a partial export."""
+    moving = rules.moving.get(root.task_id, {})
+    if binding is None:
+        return {}
+    return {name: rd.template(binding.source, binding.step_unit) for name, rd in moving.items()}

@@ -1,6 +1,12 @@
 """Luigi task attributes -> Airflow task settings (retries, timeout, priority, owner, pool).
 
 The mapping table lives in docs/concepts.md; keep the two in step.
+
+Retry timing comes from configuration, read the way Luigi reads it:
+``[luigi_fargate] retry_delay`` (seconds), else Luigi's own
+``[scheduler] retry_delay`` (900 s by default), and
+``[luigi_fargate] retry_exponential_backoff`` (multiplier, default 2.0;
+0 turns it off) with ``[luigi_fargate] max_retry_delay`` (seconds, optional).
 """
 
 from __future__ import annotations
@@ -9,6 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import luigi
+
+DEFAULT_BACKOFF = 2.0
+#: Luigi's own default for ``[scheduler] retry_delay``.
+LUIGI_RETRY_DELAY = 900.0
 
 
 def _emails(value: object) -> list[str]:
@@ -19,29 +29,56 @@ def _emails(value: object) -> list[str]:
     return [str(e) for e in value]  # type: ignore[union-attr]
 
 
-def airflow_settings(task: luigi.Task) -> dict[str, Any]:
+def retry_timing() -> dict[str, float]:
+    """retry_delay_seconds, retry_exponential_backoff (and max_retry_delay_seconds) from configuration."""
+    from luigi.configuration import get_config
+
+    cfg = get_config()
+    delay = cfg.getfloat("luigi_fargate", "retry_delay", None)
+    if delay is None:
+        delay = cfg.getfloat("scheduler", "retry_delay", LUIGI_RETRY_DELAY)
+    out = {"retry_delay_seconds": float(delay)}
+    backoff = cfg.getfloat("luigi_fargate", "retry_exponential_backoff", DEFAULT_BACKOFF)
+    if backoff:
+        out["retry_exponential_backoff"] = float(backoff)
+    cap = cfg.getfloat("luigi_fargate", "max_retry_delay", None)
+    if cap:
+        out["max_retry_delay_seconds"] = float(cap)
+    return out
+
+
+def primary_resource(resources: dict[str, int]) -> tuple[str, int]:
+    """The resource that becomes the Airflow pool: the one the task holds most of (ties: by name)."""
+    name, slots = sorted(resources.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+    return str(name), int(slots)
+
+
+def airflow_settings(task: luigi.Task, timing: dict[str, float] | None = None) -> dict[str, Any]:
     """Settings for one task; keys absent when Luigi leaves them at its defaults."""
     out: dict[str, Any] = {}
     retry_count = getattr(task, "retry_count", None)
     if retry_count is not None:
         out["retries"] = int(retry_count)
+        if retry_count:
+            out.update(timing if timing is not None else retry_timing())
     timeout = getattr(task, "worker_timeout", None)
     if timeout:
         out["execution_timeout_seconds"] = int(timeout)
     priority = getattr(task, "priority", 0) or 0
     if priority:
         out["priority_weight"] = int(priority)
+        out["weight_rule"] = "absolute"
     emails = _emails(getattr(task, "owner_email", None))
     if emails:
         out["owner"] = emails[0]
         out["email"] = emails
-    resources = getattr(task, "resources", None) or {}
+    resources = dict(getattr(task, "resources", None) or {})
     if resources:
         # Airflow gives a task one pool: take the resource that the task uses
-        # most of (ties by name). docs/concepts.md explains the other choices.
-        name, slots = sorted(resources.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-        out["pool"] = str(name)
-        out["pool_slots"] = int(slots)
+        # most of. docs/concepts.md explains the other choices.
+        name, slots = primary_resource(resources)
+        out["pool"] = name
+        out["pool_slots"] = slots
         if len(resources) > 1:
             out["other_resources"] = {str(k): int(v) for k, v in sorted(resources.items()) if k != name}
     return out
