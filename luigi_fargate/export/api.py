@@ -11,6 +11,7 @@ from luigi_fargate.export.builder import ExportOptions, build_spec
 from luigi_fargate.export.writer import write_spec_files
 from luigi_fargate.introspect.graph import walk
 from luigi_fargate.introspect.loader import build_task
+from luigi_fargate.introspect.param_cache import cached_task_params
 from luigi_fargate.introspect.portability import Finding
 from luigi_fargate.introspect.ranges import unwrap_range
 from luigi_fargate.spec import PipelineSpec
@@ -41,6 +42,11 @@ def plan_export(module: str, family: str, luigi_args: list[str], options: Export
     ``options.bindings`` of ``None`` means the documented default (the root's
     only DateParameter follows ``ds``); ``{}`` means no binding.
     """
+    with cached_task_params():
+        return _plan_export(module, family, luigi_args, options)
+
+
+def _plan_export(module: str, family: str, luigi_args: list[str], options: ExportOptions) -> ExportPlan:
     root = build_task(module, family, luigi_args)
     root, range_schedule = unwrap_range(root)
     if range_schedule is not None:
