@@ -1,0 +1,1 @@
+"""Fargate settings and sizes, decided at export time and written into the spec."""

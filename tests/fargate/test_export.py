@@ -1,0 +1,100 @@
+"""``luigi-fargate export --runner fargate``: settings, sizes and capacity land in the spec, or export fails naming the task."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import base_env, luigi_fargate
+
+SUBNET = "subnet-0123456789abcdef0"
+SG = "sg-0123456789abcdef0"
+
+
+def write_cfg(path: Path, extra: str = "", subnets: str = SUBNET) -> Path:
+    path.write_text(
+        "[core]\n\n[luigi_fargate]\ncluster = pipelines\nregion = eu-west-1\ntask_definition = luigi-pipelines:7\n"
+        f"container_name = luigi\nsubnets = {subnets}\nsecurity_groups = {SG}\nlog_group = /ecs/luigi\n"
+        "owner = data-platform\ntags = team=ledger, cost-center=42\n" + extra
+    )
+    return path
+
+
+def export(tmp_path: Path, cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return luigi_fargate(
+        "export", "tests.fargate.sized_tasks.Everything", "--date", "2026-11-01", "--runner", "fargate",
+        "--out", str(tmp_path / "dags"), *args, env=base_env(LUIGI_CONFIG_PATH=str(cfg)),
+    )  # fmt: skip
+
+
+def test_export_writes_runner_settings_sizes_capacity_and_owners(tmp_path: Path) -> None:
+    cfg = write_cfg(
+        tmp_path / "luigi.cfg",
+        "runner_options = --lock dynamodb://luigi-locks --log-format json\n"
+        "[luigi_fargate.family.Configured]\ncpu = 2048\nmemory = 5000\ncapacity = fargate_spot\ntags = stage=silver\n",
+    )
+    proc = export(tmp_path, cfg)
+    assert proc.returncode == 0, proc.stderr
+    spec = json.loads((tmp_path / "dags" / "sized_tasks_everything.json").read_text())
+    assert spec["runner"] == {
+        "kind": "fargate", "cluster": "pipelines", "region": "eu-west-1", "task_definition": "luigi-pipelines:7",
+        "container_name": "luigi", "subnets": [SUBNET], "security_groups": [SG], "assign_public_ip": "DISABLED",
+        "log_group": "/ecs/luigi", "log_stream_prefix": "luigi",
+        "capacity_provider_strategy": [{"capacityProvider": "FARGATE", "weight": 1}],
+        "ec2_capacity_provider_strategy": [], "tags": {"team": "ledger", "cost-center": "42"},
+        "aws_conn_id": "aws_default", "poll_seconds": 6, "start_attempts": 5, "deferrable": False,
+        "runner_options": ["--lock", "dynamodb://luigi-locks", "--log-format", "json"],
+    }  # fmt: skip
+    nodes = {t["family"]: t for t in spec["tasks"]}
+    small, configured = nodes["Small"], nodes["Configured"]
+    # 1000 CPU units / 3000 MiB is no Fargate size: the smallest that holds it, with a warning naming the task
+    assert small["size"] == {"cpu": 1024, "memory": 3072}
+    assert f"task {small['task_id']}: requested cpu=1000 memory=3000 is not a Fargate size; rounded up to cpu=1024 memory=3072" in proc.stderr
+    assert small["settings"]["owner"] == "ledger-team@example.com"  # the Luigi task's owner_email
+    # configuration wins over the class attributes (and is rounded too: 5000 -> 5120 MiB)
+    assert configured["size"] == {"cpu": 2048, "memory": 5120}
+    assert configured["settings"]["capacity"] == "FARGATE_SPOT"
+    assert configured["settings"]["owner"] == "data-platform" and configured["settings"]["tags"] == {"stage": "silver"}
+
+
+def test_a_task_too_big_for_fargate_needs_an_ec2_capacity_provider(tmp_path: Path) -> None:
+    proc = export(tmp_path, write_cfg(tmp_path / "luigi.cfg"), "--with-huge", "true")
+    assert proc.returncode != 0
+    assert "task Huge_" in proc.stderr and "over Fargate's maximum" in proc.stderr and "ec2_capacity_providers" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "dags").exists()
+
+    proc = export(tmp_path, write_cfg(tmp_path / "luigi.cfg", "ec2_capacity_providers = big-boxes:1\n"), "--with-huge", "true")
+    assert proc.returncode == 0, proc.stderr
+    spec = json.loads((tmp_path / "dags" / "sized_tasks_everything.json").read_text())
+    huge = next(t for t in spec["tasks"] if t["family"] == "Huge")
+    assert huge["size"] == {"cpu": 16384, "memory": 204800} and huge["settings"]["capacity"] == "EC2"
+    assert spec["runner"]["ec2_capacity_provider_strategy"] == [{"capacityProvider": "big-boxes", "weight": 1}]
+
+
+def test_a_bad_setting_fails_export_naming_key_value_and_form(tmp_path: Path) -> None:
+    proc = export(tmp_path, write_cfg(tmp_path / "luigi.cfg", subnets="subnet-nothex"))
+    assert proc.returncode != 0
+    assert "[luigi_fargate] subnets='subnet-nothex': expected a subnet id like subnet-0abc12345def67890" in proc.stderr
+    proc = export(tmp_path, write_cfg(tmp_path / "luigi.cfg", "[luigi_fargate.family.Small]\nmemroy = 4096\n"))
+    assert proc.returncode != 0 and "[luigi_fargate.family.Small] memroy: unknown setting" in proc.stderr
+
+
+def test_dag_parse_imports_boto3_only_for_fargate_specs(tmp_path: Path) -> None:
+    """The local runner's DAG never imports boto3; a Fargate DAG does (the provider's operator)."""
+    proc = export(tmp_path, write_cfg(tmp_path / "luigi.cfg"))
+    assert proc.returncode == 0, proc.stderr
+    fargate_spec = tmp_path / "dags" / "sized_tasks_everything.json"
+    local_spec = tmp_path / "local.json"
+    data = json.loads(fargate_spec.read_text())
+    local_spec.write_text(json.dumps({**data, "dag_id": "local", "runner": {"kind": "local"}}))
+    probe = (
+        "import sys; from airflow_bridge.dag_builder import build_dag; "
+        "dag = build_dag(sys.argv[1]); print(len(dag.tasks), 'boto3' in sys.modules)"
+    )
+    env = base_env()
+    local = subprocess.run([sys.executable, "-c", probe, str(local_spec)], env=env, capture_output=True, text=True, timeout=120)
+    fargate = subprocess.run([sys.executable, "-c", probe, str(fargate_spec)], env=env, capture_output=True, text=True, timeout=120)
+    assert local.stdout.split() == ["3", "False"], local.stderr[-2000:]
+    assert fargate.stdout.split() == ["3", "True"], fargate.stderr[-2000:]
