@@ -8,7 +8,6 @@ import sys
 import time
 from typing import Any
 
-
 #: Also append every event as a JSON line to this file (demos, audits, tests).
 EVENTS_FILE_ENV = "LUIGI_FARGATE_EVENTS_FILE"
 
