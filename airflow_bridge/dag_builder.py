@@ -68,6 +68,13 @@ def default_args(spec: PipelineSpec) -> dict[str, Any]:
         if key in d:
             d[key.removesuffix("_seconds")] = _timedelta(d.pop(key))
     d.setdefault("owner", "luigi-fargate")
+    emails = d.pop("email", None)
+    d.pop("email_on_failure", None)
+    if emails:
+        # A crontab's MAILTO: every failing task mails these addresses (Airflow 3: a notifier).
+        from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+        d["on_failure_callback"] = [SmtpNotifier(to=list(emails), subject=f"Airflow DAG {spec.dag_id}: a task failed")]
     return d
 
 

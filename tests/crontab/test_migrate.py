@@ -206,3 +206,21 @@ def test_cutover_then_final_migrate_then_rollbacks(tmp_path: Path) -> None:
     assert crontab.read_text() == cutover and (tmp_path / "dags" / "cronjobs_reconcile.py").exists()
     rollback(crontab)
     assert crontab.read_text() == original and not (tmp_path / "dags" / "cronjobs_reconcile.py").exists()
+
+
+def test_mailto_becomes_a_failure_notifier_on_every_task(tmp_path):
+    """MAILTO travels as Airflow 3's SmtpNotifier, not the deprecated email_on_failure."""
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    from airflow_bridge.dag_builder import build_dag
+    from luigi_fargate.spec import PipelineSpec, TaskNode, write_atomically
+
+    spec = PipelineSpec(
+        dag_id="mailed", root="A", defaults={"email": ["ops@example.com"], "email_on_failure": True},
+        tasks=[TaskNode(id="A", task_id="A_1", module="m", family="A", params={})],
+    )  # fmt: skip
+    write_atomically(tmp_path / "mailed.json", spec.to_json())
+    task = build_dag(tmp_path / "mailed.json").get_task("A")
+    (notifier,) = [cb for cb in task.on_failure_callback if isinstance(cb, SmtpNotifier)]
+    assert notifier.to == ["ops@example.com"]
+    assert not task.email_on_failure or not task.email
