@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from luigi_fargate.errors import UserError
-from luigi_fargate.locks.base import Lease, LockBackend, LockInfo
+from luigi_fargate.locks.base import Lease, LeaseLost, LockBackend, LockInfo
 
 
 def _file_name(key: str) -> str:
@@ -28,8 +28,22 @@ def _file_name(key: str) -> str:
 
 
 class FileLease(Lease):
+    #: Check every few seconds that ``locks break`` didn't replace our lock file.
+    renew_interval = 5.0
+    #: The kernel holds a flock for as long as we live: it never expires.
+    ttl = float(10**9)
+
     def __init__(self, key: str, owner: str, fd: int, path: Path) -> None:
         self.key, self.owner, self._fd, self.path = key, owner, fd, path
+
+    def renew(self) -> None:
+        """The lock is ours while the file at ``path`` is still the one we locked."""
+        try:
+            same = os.stat(self.path).st_ino == os.fstat(self._fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:
+            raise LeaseLost(f"lock file {self.path} was removed or replaced (luigi-fargate locks break?)")
 
     def release(self) -> None:
         if self._fd < 0:

@@ -134,6 +134,7 @@ def run(req: RunRequest) -> int:
 
     backend = open_backend(lock_url_from(req.lock_url))
     lease: Lease | None = None
+    keeper: LeaseKeeper | None = None
     signals = StopSignals(on_hard_exit=lambda: lease and lease.release())
     signals.install()
     try:
@@ -157,7 +158,8 @@ def run(req: RunRequest) -> int:
 
         # 6. Run through Luigi's own worker, holding the lease.
         log.emit("start", "running", lock=backend.url)
-        with LeaseKeeper(lease):
+        keeper = LeaseKeeper(lease)
+        with keeper:
             ok, unexpected = _run_with_luigi_worker(task, log)
         duration = round(time.monotonic() - started, 3)
         if unexpected:
@@ -180,7 +182,8 @@ def run(req: RunRequest) -> int:
         log.emit("terminated", "stopped by SIGTERM", duration=round(time.monotonic() - started, 3))
         return ExitCode.TERMINATED
     except LeaseLostInterrupt:
-        log.emit("lease_lost", "lost the lock's lease; stopped so that two runners never overlap")
+        why = keeper.reason if keeper is not None else ""
+        log.emit("lease_lost", "lost the lock's lease; stopped so that two runners never overlap", reason=why or None)
         return ExitCode.LOCK_NOT_ACQUIRED
     finally:
         if lease is not None:

@@ -65,3 +65,19 @@ def test_sigkill_leaves_no_lock_behind(shim):
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert (shim.data / "slow.txt").read_text() == "partial"
+
+
+def test_a_holder_whose_file_lock_is_broken_stops_with_exit_7(shim):
+    """`locks break` replaces the lock file; the holder notices within a renewal and stops."""
+    from tests.conftest import luigi_fargate
+
+    runner = _start(shim, "shim_tasks", "Slow", "--seconds", "60")
+    _wait_for(shim, "run Slow")
+    from luigi.task import task_id_str
+
+    task_id = task_id_str("Slow", {"seconds": "60.0"})
+    broke = luigi_fargate("locks", "break", task_id, "--yes", "--lock", f"file://{shim.locks}")
+    assert broke.returncode == 0, broke.stderr
+    assert runner.wait(30) == 7
+    assert "lock file" in runner.stderr.read()
+    assert not (shim.data / "slow.txt").exists()
