@@ -40,39 +40,39 @@ FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
 EPHEMERAL_STORAGE_GIB = (21, 200)
 
 
-def _fail(key: str, value: object, expected: str, fix: str = "") -> UserError:
+def fail(key: str, value: object, expected: str, fix: str = "") -> UserError:
     tail = f"; {fix}" if fix else ""
     return UserError(f"{key}={value!r}: expected {expected}{tail}")
 
 
-def _matching(key: str, value: object, pattern: re.Pattern[str], expected: str) -> str:
+def matching(key: str, value: object, pattern: re.Pattern[str], expected: str) -> str:
     text = str(value).strip() if value is not None else ""
     if not pattern.match(text):
-        raise _fail(key, value, expected)
+        raise fail(key, value, expected)
     return text
 
 
 def subnet_id(key: str, value: object) -> str:
     """A VPC subnet id such as ``subnet-0abc12345def67890``."""
-    return _matching(key, value, SUBNET_ID, "a subnet id like subnet-0abc12345def67890 (8 or 17 hex digits)")
+    return matching(key, value, SUBNET_ID, "a subnet id like subnet-0abc12345def67890 (8 or 17 hex digits)")
 
 
 def security_group_id(key: str, value: object) -> str:
     """A security group id such as ``sg-0abc12345def67890``."""
-    return _matching(key, value, SECURITY_GROUP_ID, "a security group id like sg-0abc12345def67890 (8 or 17 hex digits)")
+    return matching(key, value, SECURITY_GROUP_ID, "a security group id like sg-0abc12345def67890 (8 or 17 hex digits)")
 
 
 def arn(key: str, value: object, service: str | None = None) -> str:
     """An ARN, optionally of one service (``ecs``, ``iam``, ``logs`` ...)."""
-    text = _matching(key, value, ARN, "an ARN like arn:aws:<service>:<region>:<account>:<resource>")
+    text = matching(key, value, ARN, "an ARN like arn:aws:<service>:<region>:<account>:<resource>")
     if service is not None and ARN.match(text).group(2) != service:  # type: ignore[union-attr]
-        raise _fail(key, value, f"an ARN of service {service!r} (arn:aws:{service}:...)")
+        raise fail(key, value, f"an ARN of service {service!r} (arn:aws:{service}:...)")
     return text
 
 
 def region(key: str, value: object) -> str:
     """An AWS region name such as ``eu-west-1``."""
-    return _matching(key, value, REGION, "an AWS region name like eu-west-1 or us-east-1")
+    return matching(key, value, REGION, "an AWS region name like eu-west-1 or us-east-1")
 
 
 def task_definition(key: str, value: object) -> str:
@@ -80,7 +80,7 @@ def task_definition(key: str, value: object) -> str:
     text = str(value).strip() if value is not None else ""
     if text.startswith("arn:"):
         return arn(key, text, service="ecs")
-    return _matching(key, value, TASK_DEFINITION_FAMILY, "a task definition family[:revision] (letters, digits, - and _) or an ECS ARN")
+    return matching(key, value, TASK_DEFINITION_FAMILY, "a task definition family[:revision] (letters, digits, - and _) or an ECS ARN")
 
 
 def cluster(key: str, value: object) -> str:
@@ -88,12 +88,12 @@ def cluster(key: str, value: object) -> str:
     text = str(value).strip() if value is not None else ""
     if text.startswith("arn:"):
         return arn(key, text, service="ecs")
-    return _matching(key, value, CLUSTER_NAME, "an ECS cluster name (letters, digits, - and _) or ARN")
+    return matching(key, value, CLUSTER_NAME, "an ECS cluster name (letters, digits, - and _) or ARN")
 
 
 def container_name(key: str, value: object) -> str:
     """A container name in a task definition: letters, digits, hyphens and underscores, up to 255."""
-    return _matching(key, value, CLUSTER_NAME, "a container name (letters, digits, - and _)")
+    return matching(key, value, CLUSTER_NAME, "a container name (letters, digits, - and _)")
 
 
 def positive_int(key: str, value: object) -> int:
@@ -101,9 +101,9 @@ def positive_int(key: str, value: object) -> int:
     try:
         number = int(str(value).strip())
     except (TypeError, ValueError):
-        raise _fail(key, value, "a whole number") from None
+        raise fail(key, value, "a whole number") from None
     if number <= 0:
-        raise _fail(key, value, "a whole number above 0")
+        raise fail(key, value, "a whole number above 0")
     return number
 
 
@@ -112,7 +112,7 @@ def cpu_units(key: str, value: object) -> int:
     number = positive_int(key, value)
     if number not in FARGATE_MEMORY_BY_CPU:
         valid = ", ".join(str(c) for c in FARGATE_MEMORY_BY_CPU)
-        raise _fail(key, value, f"Fargate CPU units, one of {valid} (1024 = 1 vCPU)")
+        raise fail(key, value, f"Fargate CPU units, one of {valid} (1024 = 1 vCPU)")
     return number
 
 
@@ -123,7 +123,7 @@ def memory_mib(key: str, value: object, cpu: int | None = None) -> int:
         valid = FARGATE_MEMORY_BY_CPU.get(cpu, ())
         if number not in valid:
             shown = f"{valid[0]}-{valid[-1]}" if valid else "none"
-            raise _fail(key, value, f"a Fargate memory value for cpu={cpu} (MiB, {shown})")
+            raise fail(key, value, f"a Fargate memory value for cpu={cpu} (MiB, {shown})")
     return number
 
 
@@ -132,16 +132,16 @@ def ephemeral_storage_gib(key: str, value: object) -> int:
     number = positive_int(key, value)
     low, high = EPHEMERAL_STORAGE_GIB
     if not low <= number <= high:
-        raise _fail(key, value, f"ephemeral storage in GiB from {low} to {high} (omit it for the 20 GiB default)")
+        raise fail(key, value, f"ephemeral storage in GiB from {low} to {high} (omit it for the 20 GiB default)")
     return number
 
 
 def tag(key: str, name: str, value: str) -> tuple[str, str]:
     """One ECS resource tag; ``aws:`` is reserved by AWS."""
     if not name or len(name) > 128 or not TAG_TEXT.match(name) or name.lower().startswith("aws:"):
-        raise _fail(key, name, "a tag key of 1-128 letters, digits, spaces or _ . : / = + - @, not starting with aws:")
+        raise fail(key, name, "a tag key of 1-128 letters, digits, spaces or _ . : / = + - @, not starting with aws:")
     if len(value) > 256 or not TAG_TEXT.match(value):
-        raise _fail(key, value, f"a value for tag {name!r} of at most 256 letters, digits, spaces or _ . : / = + - @")
+        raise fail(key, value, f"a value for tag {name!r} of at most 256 letters, digits, spaces or _ . : / = + - @")
     return name, value
 
 
@@ -151,4 +151,4 @@ def choice(key: str, value: object, options: Iterable[str]) -> str:
     for option in options:
         if text.lower() == option.lower():
             return option
-    raise _fail(key, value, "one of " + ", ".join(options))
+    raise fail(key, value, "one of " + ", ".join(options))

@@ -22,6 +22,12 @@ from luigi_fargate.spec import PipelineSpec, TaskNode
 STOP_TIMEOUT = 30
 
 
+def runner_command(module: str, family: str, args: list[str], allow: str | None, options: list[str]) -> list[str]:
+    """``luigi-fargate run`` for one Luigi task, with this worker's Python, as an argv list."""
+    access = ["--allow", allow] if allow else ["--allow-any"]
+    return [sys.executable, "-m", "luigi_fargate", "run", *access, *options, module, family, *args]
+
+
 class LuigiLocalOperator(BaseOperator):
     """Run one Luigi task through the luigi-fargate runner in a local subprocess.
 
@@ -59,12 +65,7 @@ class LuigiLocalOperator(BaseOperator):
         self._proc: subprocess.Popen[str] | None = None
 
     def command(self) -> list[str]:
-        access = ["--allow", self.allow] if self.allow else ["--allow-any"]
-        return [
-            sys.executable, "-m", "luigi_fargate", "run",
-            *access, *self.runner_options,
-            self.luigi_module, self.luigi_family, *self.luigi_args,
-        ]  # fmt: skip
+        return runner_command(self.luigi_module, self.luigi_family, self.luigi_args, self.allow, self.runner_options)
 
     def execute(self, context: Any) -> None:
         cmd = self.command()

@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
-import sys
 from collections.abc import Sequence
 from typing import Any
 
 from airflow.sdk import BaseSensorOperator
 
+from airflow_bridge.operators.local import runner_command
 from airflow_bridge.outcome import raise_for_exit_code
 from luigi_fargate.exit_codes import ExitCode
 from luigi_fargate.spec import PipelineSpec, TaskNode
@@ -60,9 +60,7 @@ class LuigiCompletenessSensor(BaseSensorOperator):
         self.env_vars = dict(env_vars or {})
 
     def command(self) -> list[str]:
-        access = ["--allow", self.allow] if self.allow else ["--allow-any"]
-        return [sys.executable, "-m", "luigi_fargate", "run", "--check-complete", *access,
-                self.luigi_module, self.luigi_family, *self.luigi_args]  # fmt: skip
+        return runner_command(self.luigi_module, self.luigi_family, self.luigi_args, self.allow, ["--check-complete"])
 
     def poke(self, context: Any) -> bool:
         proc = subprocess.run(  # argv list, never a shell

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from luigi_fargate.errors import UserError
+from luigi_fargate.cli import checks
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -94,16 +94,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def _plan_options(args: argparse.Namespace):
-    import zoneinfo
-
     from luigi_fargate.crontab.plan import PlanOptions
 
-    try:
-        zoneinfo.ZoneInfo(args.host_timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise UserError(
-            f"--host-timezone {args.host_timezone!r}: unknown time zone; use an IANA name such as Europe/Berlin"
-        ) from None
+    checks.time_zone("--host-timezone", args.host_timezone)
     return PlanOptions(host_timezone=args.host_timezone, system=args.system, wrappers=tuple(args.wrapper))
 
 
@@ -159,12 +152,7 @@ def run_migrate(args: argparse.Namespace) -> int:
     from luigi_fargate.crontab.migrate import MigrateOptions, migrate
 
     if args.start_date:
-        import datetime as dt
-
-        try:
-            dt.date.fromisoformat(args.start_date)
-        except ValueError:
-            raise UserError(f"--start-date {args.start_date!r}: expected YYYY-MM-DD") from None
+        checks.iso_date("--start-date", args.start_date)
     options = MigrateOptions(
         start_date=args.start_date,
         out_dir=Path(args.out), lines=args.line, select=args.select, cutover=args.cutover,

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from luigi_fargate.cli import checks
 from luigi_fargate.errors import UserError
 
 if TYPE_CHECKING:
@@ -74,14 +75,9 @@ def options_from_args(args: argparse.Namespace) -> tuple[str, str, ExportOptions
 
         if not croniter.is_valid(args.schedule):
             raise UserError(f"--schedule {args.schedule!r}: not a cron expression; e.g. '15 18 * * *' or @daily")
-    _check_timezone(args.timezone)
+    checks.time_zone("--timezone", args.timezone)
     if args.start_date:
-        import datetime as dt
-
-        try:
-            dt.date.fromisoformat(args.start_date)
-        except ValueError:
-            raise UserError(f"--start-date {args.start_date!r}: expected YYYY-MM-DD") from None
+        checks.iso_date("--start-date", args.start_date)
     options = ExportOptions(
         dag_id=args.dag_id,
         schedule=args.schedule,
@@ -95,15 +91,6 @@ def options_from_args(args: argparse.Namespace) -> tuple[str, str, ExportOptions
         exclude=list(getattr(args, "exclude", []) or []),
     )
     return module, family, options
-
-
-def _check_timezone(name: str) -> None:
-    import zoneinfo
-
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise UserError(f"--timezone {name!r}: unknown time zone; use an IANA name such as Europe/Berlin") from None
 
 
 def run_export(args: argparse.Namespace) -> int:

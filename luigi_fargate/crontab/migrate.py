@@ -13,12 +13,10 @@ import datetime as dt
 import fnmatch
 import hashlib
 import json
-import os
 import re
 import shlex
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from typing import Any
 from luigi_fargate.crontab.parse import read_crontab
 from luigi_fargate.crontab.plan import MARKER, PlannedLine, PlanOptions, plan_crontab
 from luigi_fargate.errors import UserError
+from luigi_fargate.spec import write_atomically
 
 STATE_VERSION = 1
 
@@ -61,24 +60,8 @@ def sha256(data: bytes) -> str:
 
 
 def write_bytes_atomically(path: Path, data: bytes) -> None:
-    """Same as spec.write_atomically, for bytes: readers see old or new content, keeping the mode."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.chmod(tmp, os.stat(path).st_mode & 0o777)
-        except FileNotFoundError:
-            os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    """Readers see old or new content; a new file (backup, state) is private to its owner."""
+    write_atomically(path, data, new_file_mode=0o600)
 
 
 def select_jobs(planned: list[PlannedLine], lines: list[int], patterns: list[str]) -> list[PlannedLine]:
@@ -327,8 +310,6 @@ def _write_state(path: Path, state: dict[str, Any]) -> None:
 
 
 def _write_state_text(path: Path, text: str) -> None:
-    from luigi_fargate.spec import write_atomically
-
     write_atomically(path, text)
 
 

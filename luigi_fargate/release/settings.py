@@ -38,15 +38,8 @@ def _key(name: str) -> str:
     return f"[luigi_fargate] {name}"
 
 
-def _fail(key: str, value: object, expected: str) -> UserError:
-    return UserError(f"{key}={value!r}: expected {expected}")
-
-
-def _matching(key: str, value: object, pattern: re.Pattern[str], expected: str) -> str:
-    text = str(value).strip() if value is not None else ""
-    if not pattern.match(text):
-        raise _fail(key, value, expected)
-    return text
+_fail = validators.fail
+_matching = validators.matching
 
 
 def role_arn(key: str, value: object) -> str:
