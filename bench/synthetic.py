@@ -6,16 +6,19 @@ Node i requires nodes (i-1)//2 and (i-2)//2, so most nodes share parents
 
 from __future__ import annotations
 
+import datetime as dt
+
 import luigi
 
 
 class _Node(luigi.Task):
     i = luigi.IntParameter()
     total = luigi.IntParameter()
+    date = luigi.DateParameter(default=dt.date(2026, 11, 1))
 
     def requires(self):
         parents = sorted({(self.i - 1) // 2, (self.i - 2) // 2} - {self.i}) if self.i > 0 else []
-        return [node(p, self.total) for p in parents if p >= 0]
+        return [node(p, self.total, self.date) for p in parents if p >= 0]
 
     def output(self):
         return luigi.LocalTarget(f"/tmp/luigi-fargate-bench/{self.task_id}")
@@ -44,15 +47,18 @@ class Load(_Node):
 FAMILIES = (Extract, Transform, Join, Load)
 
 
-def node(i: int, total: int) -> _Node:
-    return FAMILIES[i % 4](i=i, total=total)
+def node(i: int, total: int, date: dt.date) -> _Node:
+    return FAMILIES[i % 4](i=i, total=total, date=date)
 
 
 class Root(luigi.WrapperTask):
+    """Export with --no-bind (bindings={}) to time one walk; bound to ds, export walks three dates."""
+
     total = luigi.IntParameter()
+    date = luigi.DateParameter(default=dt.date(2026, 11, 1))
 
     def requires(self):
-        return [node(i, self.total) for i in range(self.total // 2, self.total)]
+        return [node(i, self.total, self.date) for i in range(self.total // 2, self.total)]
 
 
 class Trivial(luigi.Task):
