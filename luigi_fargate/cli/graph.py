@@ -81,10 +81,7 @@ def render_mermaid(spec: PipelineSpec) -> str:
 
     names = {t.id: f"n{i}" for i, t in enumerate(spec.tasks)}
     lines = ["flowchart LR"]
-    groups: dict[str | None, list[TaskNode]] = {}
-    for t in spec.tasks:
-        groups.setdefault(t.group, []).append(t)
-    for group, members in groups.items():
+    for group, members in _by_group(spec).items():
         indent = "    " if group else "  "
         if group:
             lines.append(f"  subgraph {group}")
@@ -100,15 +97,20 @@ def render_mermaid(spec: PipelineSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _by_group(spec: PipelineSpec) -> dict[str | None, list[TaskNode]]:
+    """Tasks per TaskGroup (None: not grouped), in spec order."""
+    groups: dict[str | None, list[TaskNode]] = {}
+    for t in spec.tasks:
+        groups.setdefault(t.group, []).append(t)
+    return groups
+
+
 def render_dot(spec: PipelineSpec) -> str:
     def q(s: str) -> str:
         return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     lines = [f"digraph {q(spec.dag_id)} {{", "  rankdir=LR;", "  node [shape=box, fontname=Helvetica];"]
-    groups: dict[str | None, list[TaskNode]] = {}
-    for t in spec.tasks:
-        groups.setdefault(t.group, []).append(t)
-    for group, members in groups.items():
+    for group, members in _by_group(spec).items():
         indent = "    " if group else "  "
         if group:
             lines.append(f"  subgraph {q('cluster_' + group)} {{ label={q(group)};")

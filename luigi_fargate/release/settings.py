@@ -23,7 +23,6 @@ DEFAULT_ENTRYPOINT = "/usr/local/bin/luigi-fargate-entrypoint"
 DEFAULT_ALLOW_PATH = "/opt/luigi-fargate/specs"
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-CONTAINER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 LOG_GROUP = re.compile(r"^[A-Za-z0-9_./#-]{1,512}$")
 STREAM_PREFIX = re.compile(r"^[^:*]{1,512}$")
 #: registry/repository[:tag][@sha256:digest], the forms Docker and ECS accept.
@@ -142,7 +141,7 @@ _FIELDS: dict[str, tuple[Callable[[str, Any], Any], bool]] = {
     "execution_role_arn": (role_arn, True),
     "task_role_arn": (role_arn, True),
     "task_definition": (validators.task_definition, False),
-    "container_name": (lambda k, v: _matching(k, v, CONTAINER_NAME, "a container name (letters, digits, - and _)"), False),
+    "container_name": (validators.container_name, False),
     "log_group": (lambda k, v: _matching(k, v, LOG_GROUP, "a CloudWatch log group name like /luigi-fargate (letters, digits, _ . / # -)"), True),
     "log_stream_prefix": (lambda k, v: _matching(k, v, STREAM_PREFIX, "a log stream prefix without ':' or '*'"), False),
     "cpu": (validators.cpu_units, False),
