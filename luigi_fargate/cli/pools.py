@@ -82,7 +82,7 @@ def pools_json(resources: dict[str, int], used: dict[str, str]) -> dict[str, dic
 
 
 def run_pools(args: argparse.Namespace) -> int:
-    from luigi_fargate.spec import write_atomically
+    from luigi_fargate.atomic_file import write_atomically
 
     text = json.dumps(pools_json(configured_resources(), used_resources(args.specs)), indent=1, sort_keys=True) + "\n"
     if args.out:

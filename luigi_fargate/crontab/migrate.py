@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from luigi_fargate.atomic_file import write_atomically
 from luigi_fargate.crontab.parse import read_crontab
 from luigi_fargate.crontab.plan import MARKER, PlannedLine, PlanOptions, plan_crontab
 from luigi_fargate.errors import UserError
-from luigi_fargate.spec import write_atomically
 
 STATE_VERSION = 1
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from luigi_fargate import spec as spec_module
+from luigi_fargate import atomic_file
 from luigi_fargate.errors import UserError
 from luigi_fargate.exit_codes import ExitCode
 from luigi_fargate.release import taskdef
@@ -127,13 +127,13 @@ def _rewrite_or_restore(dags_dir: Path, plan: list[tuple[SpecFile, str]], histor
     try:
         for sf, text in plan:
             written.append(sf)  # first: an interruption right after the rename must still restore it
-            spec_module.write_atomically(sf.path, text)
-        spec_module.write_atomically(dags_dir / HISTORY_FILE, json.dumps({"deploys": history}, indent=1) + "\n")
+            atomic_file.write_atomically(sf.path, text)
+        atomic_file.write_atomically(dags_dir / HISTORY_FILE, json.dumps({"deploys": history}, indent=1) + "\n")
     except BaseException as exc:
         unrestored = []
         for sf in reversed(written):
             try:
-                spec_module.write_atomically(sf.path, sf.text)
+                atomic_file.write_atomically(sf.path, sf.text)
             except OSError:
                 unrestored.append(sf.path.name)
         if unrestored:

@@ -213,7 +213,8 @@ def test_mailto_becomes_a_failure_notifier_on_every_task(tmp_path):
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
     from airflow_bridge.dag_builder import build_dag
-    from luigi_fargate.spec import PipelineSpec, TaskNode, write_atomically
+    from luigi_fargate.atomic_file import write_atomically
+    from luigi_fargate.spec import PipelineSpec, TaskNode
 
     spec = PipelineSpec(
         dag_id="mailed", root="A", defaults={"email": ["ops@example.com"], "email_on_failure": True},

@@ -72,7 +72,7 @@ def test_a_failure_part_way_restores_every_file_and_drops_the_revision(release, 
     deploy_module.deploy(release.dags, IMAGE_1, settings, say=lambda _: None)
     before = release.snapshot()
 
-    real_write = deploy_module.spec_module.write_atomically
+    real_write = deploy_module.atomic_file.write_atomically
     calls = []
 
     def disk_full_on_second_spec(path, text):
@@ -81,7 +81,7 @@ def test_a_failure_part_way_restores_every_file_and_drops_the_revision(release, 
             raise OSError(28, "No space left on device")
         real_write(path, text)
 
-    monkeypatch.setattr(deploy_module.spec_module, "write_atomically", disk_full_on_second_spec)
+    monkeypatch.setattr(deploy_module.atomic_file, "write_atomically", disk_full_on_second_spec)
     with pytest.raises(UserError, match="No space left on device.*nothing was changed"):
         deploy_module.deploy(release.dags, IMAGE_2, settings, say=lambda _: None)
 
@@ -89,7 +89,7 @@ def test_a_failure_part_way_restores_every_file_and_drops_the_revision(release, 
     assert len(calls) > 2  # ... by writing it again
     assert release.ecs.describe_task_definition(taskDefinition=revision(2))["taskDefinition"]["status"] == "INACTIVE"
     # And the next deploy works normally.
-    monkeypatch.setattr(deploy_module.spec_module, "write_atomically", real_write)
+    monkeypatch.setattr(deploy_module.atomic_file, "write_atomically", real_write)
     deploy_module.deploy(release.dags, IMAGE_2, settings, say=lambda _: None)
     assert {release.runner(n)["task_definition"] for n in FARGATE_SPECS} == {revision(3)}
 
@@ -100,7 +100,7 @@ def test_sigterm_part_way_restores_every_file(release, monkeypatch):
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", release.endpoint)
     before = release.snapshot()
-    real_write = deploy_module.spec_module.write_atomically
+    real_write = deploy_module.atomic_file.write_atomically
     calls = []
 
     def terminated_after_first_spec(path, text):
@@ -109,7 +109,7 @@ def test_sigterm_part_way_restores_every_file(release, monkeypatch):
         if len(calls) == 1:
             os.kill(os.getpid(), signal.SIGTERM)  # what `kill` or a CI timeout sends
 
-    monkeypatch.setattr(deploy_module.spec_module, "write_atomically", terminated_after_first_spec)
+    monkeypatch.setattr(deploy_module.atomic_file, "write_atomically", terminated_after_first_spec)
     with pytest.raises(UserError, match="terminated by SIGTERM.*nothing was changed") as err:
         deploy_module.deploy(release.dags, IMAGE_1, release_settings_from(GOOD_SETTINGS), say=lambda _: None)
     assert err.value.exit_code == 143
