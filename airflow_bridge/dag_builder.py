@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import logging
 import time
 from pathlib import Path
@@ -12,61 +10,21 @@ from typing import Any
 from airflow.sdk import DAG, BaseOperator, CronTriggerTimetable, TaskGroup
 
 from airflow_bridge.operators import node_operator, operator_for
-from luigi_fargate.spec import PipelineSpec, TaskNode
+from airflow_bridge.operators.task_arguments import timedelta_of
+from luigi_fargate.spec import PipelineSpec
 
 log = logging.getLogger(__name__)
-
-#: spec "settings" keys that map straight onto BaseOperator arguments.
-_DIRECT = ("owner", "retries", "priority_weight", "pool", "pool_slots", "weight_rule", "queue")
-
-#: Environment variable carrying the run-time graph-shape check (see luigi_fargate/shim/graph_check.py).
-GRAPH_CHECK_ENV = "LUIGI_FARGATE_GRAPH_CHECK"
-
 
 def spec_path_for(path: str | Path) -> Path:
     p = Path(path)
     return p if p.suffix == ".json" else p.with_suffix(".json")
 
 
-def _timedelta(seconds: Any) -> dt.timedelta:
-    return dt.timedelta(seconds=float(seconds))
-
-
-def task_arguments(node: TaskNode) -> dict[str, Any]:
-    """BaseOperator keyword arguments from a node's Airflow-facing settings."""
-    s = node.settings
-    kwargs: dict[str, Any] = {k: s[k] for k in _DIRECT if k in s}
-    if "priority_weight" in s:
-        kwargs.setdefault("weight_rule", "absolute")  # Luigi priorities are absolute, not summed
-    if "execution_timeout_seconds" in s:
-        kwargs["execution_timeout"] = _timedelta(s["execution_timeout_seconds"])
-    if "retry_delay_seconds" in s:
-        kwargs["retry_delay"] = _timedelta(s["retry_delay_seconds"])
-    if "retry_exponential_backoff" in s:
-        kwargs["retry_exponential_backoff"] = float(s["retry_exponential_backoff"])
-    if "max_retry_delay_seconds" in s:
-        kwargs["max_retry_delay"] = _timedelta(s["max_retry_delay_seconds"])
-    if s.get("email"):
-        # Luigi mails owner_email on failure; Airflow 3's way is a notifier, not email_on_failure.
-        from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-
-        kwargs["on_failure_callback"] = [SmtpNotifier(to=list(s["email"]), subject=f"Airflow task {node.id} failed ({node.task_id})")]
-    return kwargs
-
-
-def runner_env(node: TaskNode, spec: PipelineSpec) -> dict[str, str]:
-    """Environment for the runner of ``node``: the spec's, plus the graph-shape check (templated)."""
-    env = dict(spec.env)
-    if "graph_check" in node.settings:
-        env[GRAPH_CHECK_ENV] = json.dumps(node.settings["graph_check"], separators=(",", ":"))
-    return env
-
-
 def default_args(spec: PipelineSpec) -> dict[str, Any]:
     d = dict(spec.defaults)
     for key in ("retry_delay_seconds", "execution_timeout_seconds", "max_retry_delay_seconds"):
         if key in d:
-            d[key.removesuffix("_seconds")] = _timedelta(d.pop(key))
+            d[key.removesuffix("_seconds")] = timedelta_of(d.pop(key))
     d.setdefault("owner", "luigi-fargate")
     emails = d.pop("email", None)
     d.pop("email_on_failure", None)

@@ -31,13 +31,13 @@ def node_operator(make: Callable[..., Any]) -> Callable[..., Any]:
         if node.kind == "wrapper":
             from airflow.providers.standard.operators.empty import EmptyOperator
 
-            from airflow_bridge.dag_builder import task_arguments
+            from airflow_bridge.operators.task_arguments import task_arguments
 
             kwargs = {k: v for k, v in task_arguments(node).items() if k not in ("retries", "retry_delay", "execution_timeout")}
             return EmptyOperator(task_id=node.id, task_display_name=node.task_id, dag=dag, **kwargs)
         if node.kind == "external":
-            from airflow_bridge.dag_builder import runner_env
             from airflow_bridge.operators.sensors import make_completeness_sensor
+            from airflow_bridge.operators.task_arguments import runner_env
 
             return make_completeness_sensor(node=node, spec=spec, spec_path=spec_path, dag=dag, env=runner_env(node, spec))
         return make(node=node, spec=spec, spec_path=spec_path, dag=dag)

@@ -38,7 +38,7 @@ from botocore.exceptions import ClientError
 
 from airflow_bridge.ecs_outcome import ACTIVE_STATUSES, EcsOutcome, classify, is_retryable_start_failure
 from airflow_bridge.ecs_wait import EcsTaskStoppedTrigger, describe_tasks, wait_until_stopped
-from airflow_bridge.outcome import raise_for_exit_code
+from airflow_bridge.operators.outcome import raise_for_exit_code
 from luigi_fargate.spec import PipelineSpec, TaskNode
 
 #: task_state_store key of the token sent with the last RunTask ({"token": ..., "arn": ... or None}).
@@ -357,7 +357,7 @@ def cost_tags(spec: PipelineSpec, node: TaskNode) -> dict[str, str]:
 
 
 def make_fargate_task(*, node: TaskNode, spec: PipelineSpec, spec_path: str, dag: Any) -> LuigiFargateOperator:
-    from airflow_bridge.dag_builder import runner_env, task_arguments
+    from airflow_bridge.operators.task_arguments import runner_env, task_arguments
 
     runner = spec.runner
     return LuigiFargateOperator(

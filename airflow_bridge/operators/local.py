@@ -15,7 +15,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_bridge.outcome import raise_for_exit_code
+from airflow_bridge.operators.outcome import raise_for_exit_code
 from luigi_fargate.spec import PipelineSpec, TaskNode
 
 #: Seconds between SIGTERM and SIGKILL when Airflow stops the task (Fargate's default too).
@@ -97,7 +97,7 @@ class LuigiLocalOperator(BaseOperator):
 
 
 def make_local_task(*, node: TaskNode, spec: PipelineSpec, spec_path: str, dag: Any) -> BaseOperator:
-    from airflow_bridge.dag_builder import runner_env, task_arguments
+    from airflow_bridge.operators.task_arguments import runner_env, task_arguments
 
     return LuigiLocalOperator(
         task_id=node.id,

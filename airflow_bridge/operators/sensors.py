@@ -19,7 +19,7 @@ from typing import Any
 from airflow.sdk import BaseSensorOperator
 
 from airflow_bridge.operators.local import runner_command
-from airflow_bridge.outcome import raise_for_exit_code
+from airflow_bridge.operators.outcome import raise_for_exit_code
 from luigi_fargate.exit_codes import ExitCode
 from luigi_fargate.spec import PipelineSpec, TaskNode
 
@@ -75,7 +75,7 @@ class LuigiCompletenessSensor(BaseSensorOperator):
 
 
 def make_completeness_sensor(*, node: TaskNode, spec: PipelineSpec, spec_path: str, dag: Any, env: dict[str, str]) -> BaseSensorOperator:
-    from airflow_bridge.dag_builder import task_arguments
+    from airflow_bridge.operators.task_arguments import task_arguments
 
     s = node.settings
     kwargs = task_arguments(node)
