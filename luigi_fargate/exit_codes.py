@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     OUTPUT_INCOMPLETE = 6  # run() returned but complete() is still False
     LOCK_NOT_ACQUIRED = 7  # lock held elsewhere (with --on-locked fail / timeout) or lease lost
     GRAPH_MISMATCH = 8  # this date's graph no longer matches the exported spec
+    NOT_IN_THIS_RUN = 9  # the exported task is not in this run date's Luigi graph: skipped, nothing run
     TERMINATED = 143  # SIGTERM (Fargate stop, Spot interruption, Airflow kill)
 
 
@@ -30,6 +31,7 @@ MEANINGS: dict[int, str] = {
     ExitCode.OUTPUT_INCOMPLETE: "task finished but its outputs are incomplete (complete() is False after run())",
     ExitCode.LOCK_NOT_ACQUIRED: "lock not acquired or lost: the same task is running elsewhere",
     ExitCode.GRAPH_MISMATCH: "graph no longer matches the exported spec: re-export the pipeline",
+    ExitCode.NOT_IN_THIS_RUN: "skipped: Luigi's graph for this run date does not contain this task; nothing was run",
     ExitCode.TERMINATED: "terminated by SIGTERM (stopped, Spot interruption or timeout)",
     137: "killed by SIGKILL (out of memory, or not stopped within the stop timeout)",
     1: "crashed: unexpected error in the runner (see the log)",

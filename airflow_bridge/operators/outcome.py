@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSkipException
 
 from luigi_fargate.exit_codes import ExitCode, describe
 
@@ -11,10 +11,12 @@ NOT_RETRYABLE = frozenset({ExitCode.BAD_INVOCATION, ExitCode.NOT_ALLOWED, ExitCo
 
 
 def raise_for_exit_code(code: int | None, task_label: str, detail: str = "") -> None:
-    """Return on success; otherwise raise with the exit code's meaning in words."""
+    """Return on success; skip (exit 9) or raise with the exit code's meaning in words."""
     if code == ExitCode.DONE:
         return
     message = f"Luigi task {task_label}: {describe(code)}"
+    if code == ExitCode.NOT_IN_THIS_RUN:
+        raise AirflowSkipException(message)
     if detail:
         message += f"\n{detail}"
     if code in NOT_RETRYABLE:
