@@ -21,19 +21,16 @@ def spec_path_for(path: str | Path) -> Path:
 
 
 def default_args(spec: PipelineSpec) -> dict[str, Any]:
-    d = dict(spec.defaults)
-    for key in ("retry_delay_seconds", "execution_timeout_seconds", "max_retry_delay_seconds"):
-        if key in d:
-            d[key.removesuffix("_seconds")] = timedelta_of(d.pop(key))
-    d.setdefault("owner", "luigi-fargate")
-    emails = d.pop("email", None)
-    d.pop("email_on_failure", None)
-    if emails:
+    d = spec.defaults
+    out: dict[str, Any] = {"owner": d.owner or "luigi-fargate"}
+    if d.execution_timeout_seconds is not None:
+        out["execution_timeout"] = timedelta_of(d.execution_timeout_seconds)
+    if d.email:
         # A crontab's MAILTO: every failing task mails these addresses (Airflow 3: a notifier).
         from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-        d["on_failure_callback"] = [SmtpNotifier(to=list(emails), subject=f"Airflow DAG {spec.dag_id}: a task failed")]
-    return d
+        out["on_failure_callback"] = [SmtpNotifier(to=list(d.email), subject=f"Airflow DAG {spec.dag_id}: a task failed")]
+    return out
 
 
 def link_upstream(tasks: dict[str, BaseOperator], upstream: dict[str, list[str]]) -> None:
@@ -58,15 +55,12 @@ def build_dag(path: str | Path) -> DAG:
     spec_path = spec_path_for(path)
     spec = PipelineSpec.load(spec_path)
 
-    schedule = None
-    if spec.schedule:
-        schedule = CronTriggerTimetable(spec.schedule["cron"], timezone=spec.schedule.get("timezone", "UTC"))
+    schedule = CronTriggerTimetable(spec.schedule.cron, timezone=spec.schedule.timezone) if spec.schedule else None
     start_date = None
     if spec.start_date:
-        tz = (spec.schedule or {}).get("timezone", "UTC")
         import pendulum
 
-        start_date = pendulum.parse(spec.start_date, tz=tz)
+        start_date = pendulum.parse(spec.start_date, tz=spec.schedule.timezone if spec.schedule else "UTC")
 
     dag = DAG(
         dag_id=spec.dag_id,
@@ -76,6 +70,7 @@ def build_dag(path: str | Path) -> DAG:
         default_args=default_args(spec),
         tags=spec.tags,
         description=spec.description,
+        dagrun_timeout=timedelta_of(spec.defaults.dagrun_timeout_seconds),
         doc_md=f"Exported by luigi-fargate from `{spec_path.name}`; root task `{spec.node(spec.root).task_id}`.",
     )
     make = node_operator(operator_for(spec))

@@ -16,6 +16,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from luigi_fargate.spec import PipelineSpec
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "demo-out"
 DATE = "2026-11-01"
@@ -51,7 +53,7 @@ def main() -> None:
     sh([str(BIN / "airflow"), "db", "migrate"], env, OUT / "logs/db-migrate.log")
     sh([str(BIN / "airflow"), "dags", "test", "pipeline_report", DATE], env, OUT / "logs/dags-test.log")
 
-    spec = json.loads((OUT / "dags/pipeline_report.json").read_text())
+    spec = PipelineSpec.load(OUT / "dags/pipeline_report.json")
     events = [json.loads(line) for line in (OUT / "events.jsonl").read_text().splitlines()]
     ran = {e["task_id"]: e for e in events if e["event"] == "done"}
 
@@ -65,14 +67,14 @@ def main() -> None:
         table.add_column(col)
     order = sorted(ran, key=lambda t: ran[t]["ts"])
     rank = {tid: i for i, tid in enumerate(order)}
-    for node in sorted(spec["tasks"], key=lambda n: rank.get(n["task_id"], len(rank))):
-        task = load_task(node["module"], node["family"], node["params"])
+    for node in sorted(spec.tasks, key=lambda n: rank.get(n.task_id, len(rank))):
+        task = load_task(node.module, node.family, {p.name: p.value for p in node.params})
         outputs = ", ".join(os.path.relpath(t.path, ROOT) for t in flatten(task.output()))
-        done = node["task_id"] in ran
+        done = node.task_id in ran
         table.add_row(
-            str(order.index(node["task_id"]) + 1) if done else "-",
-            node["id"],
-            node["task_id"],
+            str(order.index(node.task_id) + 1) if done else "-",
+            node.id,
+            node.task_id,
             "[green]yes[/]" if done else "[red]no[/]",
             outputs,
         )
@@ -80,7 +82,7 @@ def main() -> None:
     report = OUT / "data" / DATE / "report.json"
     console.print(f"report: {os.path.relpath(report, ROOT)}\n{report.read_text()}")
     console.print(f"Airflow log: {os.path.relpath(OUT / 'logs/dags-test.log', ROOT)}")
-    if len(ran) != len(spec["tasks"]):
+    if len(ran) != len(spec.tasks):
         raise SystemExit("not every Luigi task ran")
 
 

@@ -39,7 +39,9 @@ from botocore.exceptions import ClientError
 from airflow_bridge.ecs_outcome import ACTIVE_STATUSES, EcsOutcome, classify, is_retryable_start_failure
 from airflow_bridge.ecs_wait import EcsTaskStoppedTrigger, describe_tasks, wait_until_stopped
 from airflow_bridge.operators.outcome import raise_for_exit_code
-from luigi_fargate.spec import PipelineSpec, TaskNode
+from airflow_bridge.operators.task_arguments import runner_arguments
+from luigi_fargate.spec import Capacity, FargateRunner, PipelineSpec, TaskNode
+from luigi_fargate.spec.params import literal_mapping
 
 #: task_state_store key of the token sent with the last RunTask ({"token": ..., "arn": ... or None}).
 CLIENT_TOKEN_KEY = "ecs_client_token"
@@ -316,42 +318,39 @@ class LuigiFargateOperator(ResumableJobMixin, EcsRunTaskOperator):
 # --- spec -> operator ---------------------------------------------------------
 
 
-def capacity_strategy(runner: dict[str, Any], node: TaskNode) -> list[dict[str, Any]]:
+def capacity_strategy(runner: FargateRunner, node: TaskNode) -> list[dict[str, Any]]:
     """The node's capacity: its own choice (Spot, EC2) or the runner's default (FARGATE)."""
-    choice = node.settings.get("capacity")
-    if choice == "EC2":
-        return list(runner.get("ec2_capacity_provider_strategy") or [])
-    if choice in ("FARGATE", "FARGATE_SPOT"):
-        return [{"capacityProvider": choice, "weight": 1}]
-    return list(runner.get("capacity_provider_strategy") or [{"capacityProvider": "FARGATE", "weight": 1}])
+    choice = node.settings.capacity or runner.capacity
+    if choice == Capacity.EC2:
+        return [item.to_ecs() for item in runner.ec2_capacity_provider_strategy]
+    return [{"capacityProvider": str(choice), "weight": 1}]
 
 
-def run_task_overrides(runner: dict[str, Any], node: TaskNode, env: dict[str, str]) -> dict[str, Any]:
-    """RunTask ``overrides``: the runner command (MODULE FAMILY args) and the task-level size."""
-    container: dict[str, Any] = {
-        "name": runner["container_name"],
-        "command": [*runner.get("runner_options", []), node.module, node.family, *node.args],
-    }
+def run_task_overrides(runner: FargateRunner, node: TaskNode, env: dict[str, str]) -> dict[str, Any]:
+    """RunTask ``overrides`` (a templated field): the runner command (MODULE FAMILY params) and the task-level size."""
+    container: dict[str, Any] = {"name": runner.container_name, "command": runner_arguments(node, runner.runner_options)}
     if env:
         container["environment"] = [{"name": k, "value": v} for k, v in sorted(env.items())]
     overrides: dict[str, Any] = {"containerOverrides": [container]}
-    if node.size.get("cpu"):
-        overrides["cpu"] = str(node.size["cpu"])
-    if node.size.get("memory"):
-        overrides["memory"] = str(node.size["memory"])
-    if node.size.get("ephemeral_storage_gib"):
-        overrides["ephemeralStorage"] = {"sizeInGiB": int(node.size["ephemeral_storage_gib"])}
+    size = node.size
+    if size is not None and size.cpu:
+        overrides["cpu"] = str(size.cpu)
+    if size is not None and size.memory:
+        overrides["memory"] = str(size.memory)
+    if size is not None and size.ephemeral_storage_gib:
+        overrides["ephemeralStorage"] = {"sizeInGiB": int(size.ephemeral_storage_gib)}
     return overrides
 
 
-def cost_tags(spec: PipelineSpec, node: TaskNode) -> dict[str, str]:
-    """Cost allocation tags: configured ones, then owner, DAG, family and run (templated)."""
-    tags = {**spec.runner.get("tags", {}), **node.settings.get("tags", {})}
-    owner = node.settings.get("owner") or spec.defaults.get("owner")
+def cost_tags(spec: PipelineSpec, runner: FargateRunner, node: TaskNode) -> dict[str, str]:
+    """Cost allocation tags (a templated field): configured ones, then owner, DAG, family and run."""
+    tags = {**runner.tags, **node.settings.tags}
+    owner = node.settings.owner or spec.defaults.owner
     if owner:
         tags["owner"] = str(owner)
     tags["dag_id"] = spec.dag_id
     tags["luigi_family"] = node.family
+    tags = literal_mapping(tags)
     tags["airflow_run_id"] = "{{ run_id }}"
     return tags
 
@@ -360,36 +359,37 @@ def make_fargate_task(*, node: TaskNode, spec: PipelineSpec, spec_path: str, dag
     from airflow_bridge.operators.task_arguments import runner_env, task_arguments
 
     runner = spec.runner
+    assert isinstance(runner, FargateRunner)
     return LuigiFargateOperator(
         task_id=node.id,
         task_display_name=node.task_id,
         luigi_module=node.module,
         luigi_family=node.family,
         luigi_label=node.task_id,
-        cluster=runner["cluster"],
-        task_definition=runner["task_definition"],
-        container_name=runner["container_name"],
+        cluster=runner.cluster,
+        task_definition=runner.task_definition,
+        container_name=runner.container_name,
         overrides=run_task_overrides(runner, node, runner_env(node, spec)),
         capacity_provider_strategy=capacity_strategy(runner, node),
         launch_type=None,
         network_configuration={
             "awsvpcConfiguration": {
-                "subnets": list(runner["subnets"]),
-                "securityGroups": list(runner["security_groups"]),
-                "assignPublicIp": runner.get("assign_public_ip", "DISABLED"),
+                "subnets": list(runner.subnets),
+                "securityGroups": list(runner.security_groups),
+                "assignPublicIp": runner.assign_public_ip,
             }
         },
-        tags=cost_tags(spec, node),
+        tags=cost_tags(spec, runner, node),
         propagate_tags="TASK_DEFINITION",
-        awslogs_group=runner.get("log_group"),
-        awslogs_stream_prefix=runner.get("log_stream_prefix") if runner.get("log_group") else None,
-        awslogs_region=runner.get("region"),
-        region_name=runner.get("region"),
-        aws_conn_id=runner.get("aws_conn_id", "aws_default"),
-        poll_seconds=float(runner.get("poll_seconds", 6)),
-        start_attempts=int(runner.get("start_attempts", 5)),
-        start_backoff_seconds=float(runner.get("start_backoff_seconds", 5)),
-        deferrable=bool(runner.get("deferrable", False)),
+        awslogs_group=runner.log_group,
+        awslogs_stream_prefix=runner.log_stream_prefix if runner.log_group else None,
+        awslogs_region=runner.region,
+        region_name=runner.region,
+        aws_conn_id=runner.aws_conn_id,
+        poll_seconds=runner.poll_seconds,
+        start_attempts=runner.start_attempts,
+        start_backoff_seconds=runner.start_backoff_seconds,
+        deferrable=runner.deferrable,
         dag=dag,
         **task_arguments(node),
     )

@@ -16,7 +16,8 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from airflow_bridge.operators.outcome import raise_for_exit_code
-from luigi_fargate.spec import PipelineSpec, TaskNode
+from luigi_fargate.spec import LocalRunner, PipelineSpec, TaskNode
+from luigi_fargate.spec.params import runner_argv, templated_tokens
 
 #: Seconds between SIGTERM and SIGKILL when Airflow stops the task (Fargate's default too).
 STOP_TIMEOUT = 30
@@ -25,7 +26,7 @@ STOP_TIMEOUT = 30
 def runner_command(module: str, family: str, args: list[str], allow: str | None, options: list[str]) -> list[str]:
     """``luigi-fargate run`` for one Luigi task, with this worker's Python, as an argv list."""
     access = ["--allow", allow] if allow else ["--allow-any"]
-    return [sys.executable, "-m", "luigi_fargate", "run", *access, *options, module, family, *args]
+    return [sys.executable, "-m", "luigi_fargate", "run", *runner_argv([*access, *options], module, family, args)]
 
 
 class LuigiLocalOperator(BaseOperator):
@@ -99,15 +100,16 @@ class LuigiLocalOperator(BaseOperator):
 def make_local_task(*, node: TaskNode, spec: PipelineSpec, spec_path: str, dag: Any) -> BaseOperator:
     from airflow_bridge.operators.task_arguments import runner_env, task_arguments
 
+    cwd = spec.runner.cwd if isinstance(spec.runner, LocalRunner) else None  # a crontab job's `cd DIR &&`
     return LuigiLocalOperator(
         task_id=node.id,
         task_display_name=node.task_id,
         luigi_module=node.module,
         luigi_family=node.family,
-        luigi_args=node.args,
+        luigi_args=templated_tokens(node.params),
         allow=spec_path,
         env_vars=runner_env(node, spec),
-        cwd=spec.runner.get("cwd"),  # a crontab job's `cd DIR &&` (crontab migrate)
+        cwd=cwd,
         dag=dag,
         **task_arguments(node),
     )

@@ -22,6 +22,7 @@ from airflow_bridge.operators.local import runner_command
 from airflow_bridge.operators.outcome import raise_for_exit_code
 from luigi_fargate.exit_codes import ExitCode
 from luigi_fargate.spec import PipelineSpec, TaskNode
+from luigi_fargate.spec.params import templated_tokens
 
 #: Defaults, overridable per node with settings sensor_poke_interval_seconds / sensor_timeout_seconds.
 POKE_INTERVAL = 300.0
@@ -85,11 +86,11 @@ def make_completeness_sensor(*, node: TaskNode, spec: PipelineSpec, spec_path: s
         task_display_name=node.task_id,
         luigi_module=node.module,
         luigi_family=node.family,
-        luigi_args=node.args,
+        luigi_args=templated_tokens(node.params),
         allow=spec_path,
         env_vars=env,
-        poke_interval=float(s.get("sensor_poke_interval_seconds", POKE_INTERVAL)),
-        timeout=dt.timedelta(seconds=float(s.get("sensor_timeout_seconds", TIMEOUT))),
+        poke_interval=s.sensor_poke_interval_seconds or POKE_INTERVAL,
+        timeout=dt.timedelta(seconds=s.sensor_timeout_seconds or TIMEOUT),
         dag=dag,
         **kwargs,
     )

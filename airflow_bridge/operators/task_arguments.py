@@ -1,4 +1,4 @@
-"""What every operator made from a spec node shares: BaseOperator arguments and the runner's environment.
+"""What every operator made from a spec node shares: BaseOperator arguments, the runner's environment and command.
 
 Kept below the operators and the DAG builder (both import it, it imports
 neither), so the Airflow side has no import cycle.
@@ -10,46 +10,53 @@ import datetime as dt
 import json
 from typing import Any
 
-from luigi_fargate.spec import PipelineSpec, TaskNode
-
-#: spec "settings" keys that map straight onto BaseOperator arguments.
-_DIRECT = ("owner", "retries", "priority_weight", "pool", "pool_slots", "weight_rule", "queue")
-
-#: Environment variable carrying the run-time graph-shape check (see luigi_fargate/shim/graph_check.py).
-GRAPH_CHECK_ENV = "LUIGI_FARGATE_GRAPH_CHECK"
+from luigi_fargate.spec import PipelineSpec, TaskNode, environment
+from luigi_fargate.spec.params import jinja_literal, literal_mapping, runner_argv, templated_tokens
 
 
-def timedelta_of(seconds: Any) -> dt.timedelta:
-    return dt.timedelta(seconds=float(seconds))
+def timedelta_of(seconds: float | None) -> dt.timedelta | None:
+    return None if seconds is None else dt.timedelta(seconds=float(seconds))
 
 
 def task_arguments(node: TaskNode) -> dict[str, Any]:
-    """BaseOperator keyword arguments from a node's Airflow-facing settings."""
+    """BaseOperator keyword arguments from a node's Airflow-facing settings (unset ones left out)."""
     s = node.settings
-    kwargs: dict[str, Any] = {k: s[k] for k in _DIRECT if k in s}
-    if "priority_weight" in s:
-        kwargs.setdefault("weight_rule", "absolute")  # Luigi priorities are absolute, not summed
-    if "execution_timeout_seconds" in s:
-        kwargs["execution_timeout"] = timedelta_of(s["execution_timeout_seconds"])
-    if "retry_delay_seconds" in s:
-        kwargs["retry_delay"] = timedelta_of(s["retry_delay_seconds"])
-    if "retry_exponential_backoff" in s:
-        kwargs["retry_exponential_backoff"] = float(s["retry_exponential_backoff"])
-    if "max_retry_delay_seconds" in s:
-        kwargs["max_retry_delay"] = timedelta_of(s["max_retry_delay_seconds"])
-    if s.get("email"):
+    kwargs: dict[str, Any] = {
+        "owner": s.owner,
+        "retries": s.retries,
+        "pool": s.pool,
+        "pool_slots": s.pool_slots,
+        "queue": s.queue,
+        "priority_weight": s.priority_weight,
+        "execution_timeout": timedelta_of(s.execution_timeout_seconds),
+        "retry_delay": timedelta_of(s.retry_delay_seconds),
+        "retry_exponential_backoff": s.retry_exponential_backoff,
+        "max_retry_delay": timedelta_of(s.max_retry_delay_seconds),
+    }
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    if s.priority_weight is not None:
+        kwargs["weight_rule"] = "absolute"  # Luigi priorities are absolute, not summed
+    if s.email:
         # Luigi mails owner_email on failure; Airflow 3's way is a notifier, not email_on_failure.
         from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-        kwargs["on_failure_callback"] = [SmtpNotifier(to=list(s["email"]), subject=f"Airflow task {node.id} failed ({node.task_id})")]
+        kwargs["on_failure_callback"] = [SmtpNotifier(to=list(s.email), subject=f"Airflow task {node.id} failed ({node.task_id})")]
     return kwargs
 
 
 def runner_env(node: TaskNode, spec: PipelineSpec) -> dict[str, str]:
-    """Environment for the runner of ``node``: the spec's, plus the graph-shape check (templated)."""
-    env = dict(spec.env)
-    if "graph_check" in node.settings:
-        env[GRAPH_CHECK_ENV] = json.dumps(node.settings["graph_check"], separators=(",", ":"))
+    """Environment for the runner of ``node`` (a templated field): the spec's, escaped, plus the graph-shape check."""
+    env = literal_mapping(spec.env)
+    if spec.graph is not None:
+        check = {
+            "root": runner_argv([], spec.graph.root_module, spec.graph.root_family, templated_tokens(spec.graph.root_params)),
+            "graph_size": spec.graph.size,
+            "deps": node.luigi_deps,
+        }
+        env[environment.GRAPH_CHECK] = json.dumps(check, separators=(",", ":"))
     return env
 
 
+def runner_arguments(node: TaskNode, options: list[str] | None = None) -> list[str]:
+    """``[options] MODULE FAMILY --param=value ...`` for a templated field (run-date templates live, literals escaped)."""
+    return runner_argv([jinja_literal(o) for o in options or []], node.module, node.family, templated_tokens(node.params))

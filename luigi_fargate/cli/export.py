@@ -64,6 +64,7 @@ def options_from_args(args: argparse.Namespace) -> tuple[str, str, ExportOptions
     from luigi_fargate.export.bindings import parse_bindings
     from luigi_fargate.export.builder import ExportOptions
     from luigi_fargate.introspect.loader import check_dotted_name, split_task_ref
+    from luigi_fargate.spec import RunnerKind
 
     if args.module:
         module, family = check_dotted_name(args.module, "module"), args.task
@@ -83,7 +84,7 @@ def options_from_args(args: argparse.Namespace) -> tuple[str, str, ExportOptions
         schedule=args.schedule,
         timezone=args.timezone,
         bindings=bindings,
-        runner={"kind": args.runner},
+        runner=RunnerKind(args.runner),
         start_date=args.start_date,
         catchup=args.catchup,
         group_by=getattr(args, "group_by", None),

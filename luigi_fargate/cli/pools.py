@@ -61,7 +61,7 @@ def used_resources(paths: list[str]) -> dict[str, str]:
             except SpecError as exc:
                 raise UserError(str(exc)) from None
             for node in spec.tasks:
-                for name in [node.settings.get("pool"), *node.settings.get("other_resources", {})]:
+                for name in [node.settings.pool, *node.settings.other_resources]:
                     if name:
                         used.setdefault(str(name), f"{spec.dag_id}.{node.id}")
     return used

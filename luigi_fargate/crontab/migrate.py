@@ -25,6 +25,7 @@ from luigi_fargate.atomic_file import write_atomically
 from luigi_fargate.crontab.parse import read_crontab
 from luigi_fargate.crontab.plan import MARKER, PlannedLine, PlanOptions, plan_crontab
 from luigi_fargate.errors import UserError
+from luigi_fargate.spec import DagDefaults, RunnerKind, environment
 
 STATE_VERSION = 1
 
@@ -124,22 +125,15 @@ def _export_options(
     from luigi_fargate.export.builder import ExportOptions
 
     bindings, templates = _bindings_and_templates(p)
-    defaults: dict[str, Any] = {}
-    if p.emails:
-        defaults.update(email=p.emails, email_on_failure=True)
-    if p.timeout_seconds:
-        defaults["execution_timeout_seconds"] = p.timeout_seconds
+    defaults = DagDefaults(email=list(p.emails), execution_timeout_seconds=p.timeout_seconds or None)
     env = dict(p.env)
     if options.runner_lock:  # the DAG's runner takes the same lock as the cron line
-        env["LUIGI_FARGATE_LOCK"] = options.runner_lock
-    runner: dict[str, Any] = {"kind": options.runner}
-    if p.cwd:
-        runner["cwd"] = p.cwd
+        env[environment.LOCK] = options.runner_lock
     import zoneinfo
 
     start = options.start_date or now.astimezone(zoneinfo.ZoneInfo(p.timezone or "UTC")).date().isoformat()
     export_options = ExportOptions(
-        dag_id=p.dag_id, schedule=p.cron, timezone=p.timezone or "UTC", bindings=bindings, runner=runner,
+        dag_id=p.dag_id, schedule=p.cron, timezone=p.timezone or "UTC", bindings=bindings, runner=RunnerKind(options.runner), cwd=p.cwd,
         start_date=start, catchup=False, defaults=defaults, tags=["crontab"], env=env,
         root_templates=templates,
     )  # fmt: skip
@@ -235,7 +229,7 @@ def _check_upstream_follow(p: PlannedLine, plan: Any, fixed_samples: dict[str, s
         if node.id == root_id:
             continue
         for name, sample in fixed_samples.items():
-            if sample and sample in node.params.values():
+            if sample and sample in (param.value for param in node.params):
                 raise UserError(
                     f"line {p.number}: upstream task {node.task_id} takes --{name}'s value {sample!r}, which would stay "
                     f"fixed in Airflow; make {name} a luigi.DateParameter (then it follows the run date) or keep the job in cron"

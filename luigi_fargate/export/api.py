@@ -14,14 +14,10 @@ from luigi_fargate.introspect.loader import build_task
 from luigi_fargate.introspect.param_cache import cached_task_params
 from luigi_fargate.introspect.portability import Finding
 from luigi_fargate.introspect.ranges import unwrap_range
-from luigi_fargate.spec import PipelineSpec
+from luigi_fargate.spec import PipelineSpec, RunnerKind
 
 if TYPE_CHECKING:
     import networkx as nx
-
-#: Pass as ``bindings`` to bind the root's only DateParameter to ``ds``.
-DEFAULT_BINDINGS = None
-
 
 @dataclass
 class ExportPlan:
@@ -60,7 +56,7 @@ def _plan_export(module: str, family: str, luigi_args: list[str], options: Expor
         options.bindings = default_bindings(root)
     graph = walk(root)
     spec, findings = build_spec(root, graph, options)
-    if spec.runner.get("kind") == "fargate":
+    if options.runner == RunnerKind.FARGATE:
         from luigi_fargate.fargate.settings import apply_fargate
 
         apply_fargate(spec, graph, findings)  # runner settings, sizes, capacity, owner, tags

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import networkx as nx
 
@@ -13,9 +13,18 @@ from luigi_fargate.export import task_ids
 from luigi_fargate.export.bindings import RootBinding, root_binding
 from luigi_fargate.export.settings import airflow_settings, primary_resource, retry_timing
 from luigi_fargate.introspect.anchors import DateRules, learn_date_rules
-from luigi_fargate.introspect.portability import Finding, class_findings, cli_args, instance_findings
+from luigi_fargate.introspect.portability import Finding, class_findings, instance_findings, task_params
 from luigi_fargate.introspect.selection import select_nodes
-from luigi_fargate.spec import PipelineSpec, TaskNode
+from luigi_fargate.spec import (
+    DagDefaults,
+    GraphShape,
+    LocalRunner,
+    NodeKind,
+    PipelineSpec,
+    RunnerKind,
+    Schedule,
+    TaskNode,
+)
 
 if TYPE_CHECKING:
     import luigi
@@ -31,10 +40,11 @@ class ExportOptions:
     schedule: str | None = None  # cron expression or preset
     timezone: str = "UTC"
     bindings: dict[str, str] | None = None  # None: the documented default (see export.api)
-    runner: dict[str, Any] = field(default_factory=lambda: {"kind": "local"})
+    runner: RunnerKind = RunnerKind.LOCAL
+    cwd: str | None = None  # the local runner's working directory (a crontab job's ``cd DIR &&``)
     start_date: str | None = None
     catchup: bool = False
-    defaults: dict[str, Any] = field(default_factory=dict)
+    defaults: DagDefaults = field(default_factory=DagDefaults)
     tags: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     group_by: str | None = None  # "namespace" | "family": Airflow TaskGroups
@@ -50,15 +60,15 @@ def default_dag_id(module: str, family: str) -> str:
     return f"{module.split('.')[-1]}_{snake}"
 
 
-def _kind(task: luigi.Task) -> str:
+def _kind(task: luigi.Task) -> NodeKind:
     """wrapper: no work of its own; external: only checked for completeness (also disabled tasks)."""
     import luigi
 
     if isinstance(task, luigi.WrapperTask):
-        return "wrapper"
+        return NodeKind.WRAPPER
     if isinstance(task, luigi.ExternalTask) or getattr(task, "run", None) is None or getattr(task, "disabled", False):
-        return "external"
-    return "task"
+        return NodeKind.EXTERNAL
+    return NodeKind.TASK
 
 
 def group_for(task: luigi.Task, group_by: str | None, family_sizes: dict[str, int]) -> str | None:
@@ -117,10 +127,93 @@ def _rule_findings(root: luigi.Task, graph: nx.DiGraph, rules: DateRules) -> lis
     return out
 
 
+@dataclass
+class _Walked:
+    """What the checks over every exported task found: templates, id identities, findings."""
+
+    templates: dict[str, dict[str, str]] = field(default_factory=dict)
+    identities: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _check_tasks(root: luigi.Task, exported: nx.DiGraph, binding: RootBinding | None, rules: DateRules, options: ExportOptions) -> _Walked:
+    """Portability checks per class and instance, run-date templates and id-relevant parameters per task."""
+    walked = _Walked()
+    seen_classes: set[type] = set()
+    for luigi_id, data in exported.nodes(data=True):
+        task = data["task"]
+        if type(task) not in seen_classes:
+            seen_classes.add(type(task))
+            walked.findings += class_findings(type(task)) + _resource_findings(task)
+        walked.findings += instance_findings(task)
+        moving = rules.moving.get(luigi_id, {}) if binding else {}
+        templates = {name: rd.template(binding.source, binding.step_unit) for name, rd in moving.items()} if binding else {}
+        labels = {name: rd.label(binding.source) for name, rd in moving.items()} if binding else {}
+        if luigi_id == root.task_id and options.root_templates:
+            templates.update(options.root_templates)
+            labels.update(dict.fromkeys(options.root_templates, "run"))
+        walked.templates[luigi_id] = templates
+        significant = task.to_str_params(only_significant=True, only_public=True)
+        walked.identities[luigi_id] = (task.get_task_family(), {**significant, **labels})
+    fatal = [f for f in walked.findings if f.fatal]
+    if fatal:
+        more = f" (and {len(fatal) - 1} more; rerun with -v to list them)" if len(fatal) > 1 else ""
+        raise UserError(f"can't run in a container: {fatal[0]}{more}")
+    return walked
+
+
+def _node(task: luigi.Task, luigi_id: str, *, graph: nx.DiGraph, exported: nx.DiGraph, excluded: bool, ids: dict[str, str],
+          walked: _Walked, notes: list[str], group: str | None, timing: dict[str, float]) -> TaskNode:  # fmt: skip
+    kind = NodeKind.EXTERNAL if excluded else _kind(task)
+    notes = sorted(set(notes))
+    if excluded:
+        notes.append("left out of this export (--select/--exclude): waits until complete, never runs it")
+    elif kind == NodeKind.EXTERNAL and getattr(task, "disabled", False):
+        notes.append("disabled in Luigi: never run, only checked for completeness")
+    return TaskNode(
+        id=ids[luigi_id],
+        task_id=luigi_id,
+        module=type(task).__module__,
+        family=task.get_task_family(),
+        params=task_params(task, walked.templates[luigi_id]),
+        upstream=[] if excluded else sorted(ids[u] for u in exported.predecessors(luigi_id)),
+        kind=kind,
+        settings=airflow_settings(task, timing),
+        luigi_deps=graph.in_degree(luigi_id),
+        notes=notes,
+        group=group,
+    )
+
+
+def _nodes(root: luigi.Task, graph: nx.DiGraph, exported: nx.DiGraph, sensors: set[str], walked: _Walked,
+           options: ExportOptions) -> list[TaskNode]:  # fmt: skip
+    """The spec's nodes in a stable topological order (ties broken by Airflow id)."""
+    ids = task_ids.assign(walked.identities)
+    timing = retry_timing()
+    family_sizes: dict[str, int] = {}
+    for _, data in exported.nodes(data=True):
+        family_sizes[data["task"].get_task_family()] = family_sizes.get(data["task"].get_task_family(), 0) + 1
+    notes_by_family: dict[str, list[str]] = {}
+    for f in walked.findings:
+        notes_by_family.setdefault(f.family, []).append(f.message)
+    nodes = []
+    for luigi_id in nx.lexicographical_topological_sort(exported, key=lambda n: ids[n]):
+        task = graph.nodes[luigi_id]["task"]
+        nodes.append(
+            _node(task, luigi_id, graph=graph, exported=exported, excluded=luigi_id in sensors, ids=ids, walked=walked,
+                  notes=notes_by_family.get(task.get_task_family(), []),
+                  group=group_for(task, options.group_by, family_sizes), timing=timing)
+        )  # fmt: skip
+    return nodes
+
+
 def build_spec(root: luigi.Task, graph: nx.DiGraph, options: ExportOptions) -> tuple[PipelineSpec, list[Finding]]:
     """Turn the walked graph into a spec. Raises UserError when a task can't be rebuilt remotely."""
     if options.group_by not in (None, *GROUP_BY):
         raise UserError(f"--group-by {options.group_by!r}: expected one of {', '.join(GROUP_BY)}")
+    dag_id = options.dag_id or default_dag_id(type(root).__module__, root.get_task_family())
+    if not DAG_ID.match(dag_id):
+        raise UserError(f"--dag-id {dag_id!r}: use letters, digits, '_', '.', '-' (at most 250 characters)")
     binding = root_binding(root, options.bindings or {})
     rules = learn_date_rules(root, binding, graph) if binding else DateRules()
     if options.select or options.exclude:
@@ -128,98 +221,31 @@ def build_spec(root: luigi.Task, graph: nx.DiGraph, options: ExportOptions) -> t
     else:
         chosen, sensors = set(graph.nodes), set()
     exported = graph.subgraph(chosen | sensors)
-
-    findings: list[Finding] = []
-    seen_classes: set[type] = set()
-    templates: dict[str, dict[str, str]] = {}
-    identities: dict[str, tuple[str, dict[str, str]]] = {}
-    for luigi_id, data in exported.nodes(data=True):
-        task = data["task"]
-        cls = type(task)
-        if cls not in seen_classes:
-            seen_classes.add(cls)
-            findings += class_findings(cls)
-            findings += _resource_findings(task)
-        findings += instance_findings(task)
-        moving = rules.moving.get(luigi_id, {})
-        templates[luigi_id] = {name: rd.template(binding.source, binding.step_unit) for name, rd in moving.items()} if binding else {}
-        labels = {name: rd.label(binding.source) for name, rd in moving.items()} if binding else {}
-        if luigi_id == root.task_id and options.root_templates:
-            templates[luigi_id] = {**templates[luigi_id], **options.root_templates}
-            labels = {**labels, **dict.fromkeys(options.root_templates, "run")}
-        significant = task.to_str_params(only_significant=True, only_public=True)
-        identities[luigi_id] = (task.get_task_family(), {**significant, **labels})
-
-    fatal = [f for f in findings if f.fatal]
-    if fatal:
-        more = f" (and {len(fatal) - 1} more; rerun with -v to list them)" if len(fatal) > 1 else ""
-        raise UserError(f"can't run in a container: {fatal[0]}{more}")
-    findings += _rule_findings(root, graph, rules)
-
-    ids = task_ids.assign(identities)
-    timing = retry_timing()
-    family_sizes: dict[str, int] = {}
-    for _, data in exported.nodes(data=True):
-        fam = data["task"].get_task_family()
-        family_sizes[fam] = family_sizes.get(fam, 0) + 1
-    root_args = [type(root).__module__, root.get_task_family(), *cli_args(root, templates.get(root.task_id) or _root_templates(root, binding, rules))]
-    nodes: list[TaskNode] = []
-    order = nx.lexicographical_topological_sort(exported, key=lambda n: ids[n])
-    notes_by_family: dict[str, list[str]] = {}
-    for f in findings:
-        notes_by_family.setdefault(f.family, []).append(f.message)
-    for luigi_id in order:
-        task = graph.nodes[luigi_id]["task"]
-        family = task.get_task_family()
-        excluded = luigi_id in sensors
-        kind = "external" if excluded else _kind(task)
-        notes = sorted(set(notes_by_family.get(family, [])))
-        if excluded:
-            notes.append("left out of this export (--select/--exclude): waits until complete, never runs it")
-        elif kind == "external" and getattr(task, "disabled", False):
-            notes.append("disabled in Luigi: never run, only checked for completeness")
-        settings = airflow_settings(task, timing)
-        # What the runner needs to check that this run's Luigi graph still has the exported shape.
-        settings["graph_check"] = {"root": root_args, "graph_size": len(graph), "deps": graph.in_degree(luigi_id)}
-        nodes.append(
-            TaskNode(
-                id=ids[luigi_id],
-                task_id=luigi_id,
-                module=type(task).__module__,
-                family=family,
-                params=task.to_str_params(),
-                upstream=[] if excluded else sorted(ids[u] for u in exported.predecessors(luigi_id)),
-                args=cli_args(task, templates[luigi_id]),
-                kind=kind,
-                param_templates=templates[luigi_id],
-                settings=settings,
-                notes=notes,
-                group=group_for(task, options.group_by, family_sizes),
-            )
-        )
-
-    dag_id = options.dag_id or default_dag_id(type(root).__module__, root.get_task_family())
-    if not DAG_ID.match(dag_id):
-        raise UserError(f"--dag-id {dag_id!r}: use letters, digits, '_', '.', '-' (at most 250 characters)")
-    schedule = {"cron": options.schedule, "timezone": options.timezone} if options.schedule else None
+    walked = _check_tasks(root, exported, binding, rules, options)
+    walked.findings += _rule_findings(root, graph, rules)
+    nodes = _nodes(root, graph, exported, sensors, walked, options)
+    by_luigi_id = {n.task_id: n.id for n in nodes}
+    root_templates = walked.templates.get(root.task_id) or _root_templates(root, binding, rules)
     start_date = options.start_date
     if start_date is None and binding is not None:
         start_date = binding.anchor.date().isoformat()
     spec = PipelineSpec(
         dag_id=dag_id,
-        root=ids[root.task_id] if root.task_id in ids else nodes[-1].id,
+        root=by_luigi_id.get(root.task_id, nodes[-1].id),
         tasks=nodes,
-        schedule=schedule,
+        schedule=Schedule(options.schedule, options.timezone) if options.schedule else None,
         start_date=start_date,
         catchup=options.catchup,
-        runner=options.runner,
+        runner=LocalRunner(cwd=options.cwd),
         defaults=options.defaults,
         bindings=options.bindings or {},
         tags=["luigi-fargate", *options.tags],
         description=f"Luigi {root.get_task_family()} from {type(root).__module__}, exported by luigi-fargate",
         env=options.env,
+        # What the runner needs to check that a run's Luigi graph still has the exported shape.
+        graph=GraphShape(type(root).__module__, root.get_task_family(), task_params(root, root_templates), len(graph)),
     )
-    return spec, findings
+    return spec, walked.findings
 
 
 def _root_templates(root: luigi.Task, binding: RootBinding | None, rules: DateRules) -> dict[str, str]:

@@ -11,7 +11,9 @@ Retry timing comes from configuration, read the way Luigi reads it:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from luigi_fargate.spec import TaskSettings
 
 if TYPE_CHECKING:
     import luigi
@@ -53,32 +55,29 @@ def primary_resource(resources: dict[str, int]) -> tuple[str, int]:
     return str(name), int(slots)
 
 
-def airflow_settings(task: luigi.Task, timing: dict[str, float] | None = None) -> dict[str, Any]:
-    """Settings for one task; keys absent when Luigi leaves them at its defaults."""
-    out: dict[str, Any] = {}
+def airflow_settings(task: luigi.Task, timing: dict[str, float] | None = None) -> TaskSettings:
+    """Settings for one task; fields stay unset where Luigi leaves them at its defaults."""
+    out = TaskSettings()
     retry_count = getattr(task, "retry_count", None)
     if retry_count is not None:
-        out["retries"] = int(retry_count)
+        out.retries = int(retry_count)
         if retry_count:
-            out.update(timing if timing is not None else retry_timing())
+            for key, value in (timing if timing is not None else retry_timing()).items():
+                setattr(out, key, value)
     timeout = getattr(task, "worker_timeout", None)
     if timeout:
-        out["execution_timeout_seconds"] = int(timeout)
+        out.execution_timeout_seconds = int(timeout)
     priority = getattr(task, "priority", 0) or 0
     if priority:
-        out["priority_weight"] = int(priority)
-        out["weight_rule"] = "absolute"
+        out.priority_weight = int(priority)
     emails = _emails(getattr(task, "owner_email", None))
     if emails:
-        out["owner"] = emails[0]
-        out["email"] = emails
+        out.owner = emails[0]
+        out.email = emails
     resources = dict(getattr(task, "resources", None) or {})
     if resources:
         # Airflow gives a task one pool: take the resource that the task uses
         # most of. docs/concepts.md explains the other choices.
-        name, slots = primary_resource(resources)
-        out["pool"] = name
-        out["pool_slots"] = slots
-        if len(resources) > 1:
-            out["other_resources"] = {str(k): int(v) for k, v in sorted(resources.items()) if k != name}
+        out.pool, out.pool_slots = primary_resource(resources)
+        out.other_resources = {str(k): int(v) for k, v in sorted(resources.items()) if k != out.pool}
     return out

@@ -19,6 +19,7 @@ from luigi_fargate import validators as check
 from luigi_fargate.config import SECTION
 from luigi_fargate.errors import UserError
 from luigi_fargate.fargate.sizing import decide
+from luigi_fargate.spec import Capacity, CapacityProviderItem, FargateRunner, FargateSize, NodeKind
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -123,28 +124,29 @@ class FargateSettings:
     deferrable: bool = False
     runner_options: list[str] = field(default_factory=list)
 
-    def runner(self) -> dict[str, Any]:
+    def runner(self) -> FargateRunner:
         """``spec.runner`` for ``--runner fargate`` (the contract read by airflow_bridge and deploy)."""
-        return {
-            "kind": "fargate",
-            "cluster": self.cluster,
-            "region": self.region,
-            "task_definition": self.task_definition,
-            "container_name": self.container_name,
-            "subnets": self.subnets,
-            "security_groups": self.security_groups,
-            "assign_public_ip": self.assign_public_ip,
-            "log_group": self.log_group,
-            "log_stream_prefix": self.log_stream_prefix,
-            "capacity_provider_strategy": [{"capacityProvider": self.capacity, "weight": 1}],
-            "ec2_capacity_provider_strategy": self.ec2_capacity_provider_strategy,
-            "tags": self.tags,
-            "aws_conn_id": self.aws_conn_id,
-            "poll_seconds": self.poll_seconds,
-            "start_attempts": self.start_attempts,
-            "deferrable": self.deferrable,
-            "runner_options": self.runner_options,
-        }
+        return FargateRunner(
+            cluster=self.cluster,
+            region=self.region,
+            task_definition=self.task_definition,
+            container_name=self.container_name,
+            subnets=self.subnets,
+            security_groups=self.security_groups,
+            assign_public_ip=self.assign_public_ip,
+            log_group=self.log_group,
+            log_stream_prefix=self.log_stream_prefix,
+            capacity=Capacity(self.capacity),
+            ec2_capacity_provider_strategy=[
+                CapacityProviderItem(s["capacityProvider"], s.get("weight", 1)) for s in self.ec2_capacity_provider_strategy
+            ],
+            tags=self.tags,
+            aws_conn_id=self.aws_conn_id,
+            poll_seconds=float(self.poll_seconds),
+            start_attempts=self.start_attempts,
+            deferrable=self.deferrable,
+            runner_options=self.runner_options,
+        )
 
 
 def _required(key: str) -> str:
@@ -251,7 +253,7 @@ def apply_fargate(spec: PipelineSpec, graph: nx.DiGraph, findings: list[Finding]
     classes = {data["task"].task_id: type(data["task"]) for _, data in graph.nodes(data=True)}
     per_family: dict[str, FamilySettings] = {}
     for node in spec.tasks:
-        if node.kind != "task":
+        if node.kind != NodeKind.TASK:
             continue
         cls = classes.get(node.task_id, object)
         wanted = per_family.get(node.family) or per_family.setdefault(node.family, family_settings(node.family, cls))
@@ -259,25 +261,25 @@ def apply_fargate(spec: PipelineSpec, graph: nx.DiGraph, findings: list[Finding]
         memory = wanted.memory or settings.default_memory
         if cpu or memory or wanted.ephemeral_storage_gib:
             decision = decide(cpu, memory, wanted.ephemeral_storage_gib)
-            node.size = decision.size.to_spec()
+            node.size = FargateSize(**decision.size.to_spec())
             if not decision.fits_fargate or wanted.capacity == "EC2":
                 if not settings.ec2_capacity_provider_strategy:
                     raise UserError(
                         f"task {node.task_id}: size {decision.size} is over Fargate's maximum (16 vCPU, 120 GiB, 200 GiB storage) "
                         f"and no EC2 capacity provider is configured; set [{SECTION}] ec2_capacity_providers or shrink the task"
                     )
-                node.settings["capacity"] = "EC2"
+                node.settings.capacity = Capacity.EC2
                 node.notes.append(f"size {decision.size} is over Fargate's maximum: runs on the EC2 capacity providers")
             elif decision.rounded_from is not None:
                 message = f"requested {decision.rounded_from} is not a Fargate size; rounded up to {decision.size}"
                 node.notes.append(message)
                 findings.append(Finding(node.family, f"task {node.task_id}: {message}", False))
-        if wanted.capacity and wanted.capacity != settings.capacity and node.settings.get("capacity") != "EC2":
-            node.settings["capacity"] = wanted.capacity
-        if node.settings.get("capacity") == "EC2" and not settings.ec2_capacity_provider_strategy:
+        if wanted.capacity and wanted.capacity != settings.capacity and node.settings.capacity != Capacity.EC2:
+            node.settings.capacity = Capacity(wanted.capacity)
+        if node.settings.capacity == Capacity.EC2 and not settings.ec2_capacity_provider_strategy:
             raise UserError(f"task {node.task_id}: capacity EC2 needs [{SECTION}] ec2_capacity_providers; configure one or use FARGATE")
-        owner = wanted.owner or node.settings.get("owner") or settings.owner
+        owner = wanted.owner or node.settings.owner or settings.owner
         if owner:
-            node.settings["owner"] = owner
+            node.settings.owner = owner
         if wanted.tags:
-            node.settings["tags"] = wanted.tags
+            node.settings.tags = wanted.tags

@@ -11,6 +11,8 @@ import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from luigi_fargate.spec.params import TaskParam
+
 if TYPE_CHECKING:
     import luigi
 
@@ -58,7 +60,7 @@ def _cli_value_ok(param: luigi.Parameter, serialized: str, value: object) -> str
     from luigi.parameter import BoolParameter
 
     if isinstance(param, BoolParameter) and param.parsing == BoolParameter.IMPLICIT_PARSING:
-        return None  # handled as a presence flag, see cli_args()
+        return None  # handled as a presence flag, see task_params()
     if serialized == "":
         return "empty value (Luigi's command line ignores empty values)"
     try:
@@ -96,24 +98,25 @@ def instance_findings(task: luigi.Task) -> list[Finding]:
     return out
 
 
-def cli_args(task: luigi.Task, templates: dict[str, str] | None = None) -> list[str]:
-    """The Luigi command-line arguments that rebuild ``task`` (``--date 2026-11-01 ...``).
+def task_params(task: luigi.Task, templates: dict[str, str] | None = None) -> list[TaskParam]:
+    """The parameters that rebuild ``task`` on the runner's command line (``--date=2026-11-01 ...``).
 
-    ``templates`` replaces a parameter's value with a Jinja template that the
-    operator renders at run time (run-date binding).
+    ``templates`` gives a parameter the Jinja template that the operator
+    renders at run time (run-date binding). PRIVATE parameters never reach
+    the command line; an implicit boolean is a presence flag, listed only
+    when set.
     """
     templates = templates or {}
     from luigi.parameter import BoolParameter, ParameterVisibility
 
-    args: list[str] = []
+    out: list[TaskParam] = []
     for name, param in task.get_params():
         if param.visibility == ParameterVisibility.PRIVATE:
             continue
         value = task.param_kwargs[name]
-        flag = "--" + name.replace("_", "-")
         if isinstance(param, BoolParameter) and param.parsing == BoolParameter.IMPLICIT_PARSING:
             if value:
-                args.append(flag)
+                out.append(TaskParam(name, "True", flag=True))
             continue
-        args += [flag, templates.get(name, param.serialize(value))]
-    return args
+        out.append(TaskParam(name, param.serialize(value), templates.get(name)))
+    return out

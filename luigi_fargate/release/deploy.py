@@ -14,6 +14,7 @@ dag-processor ignores it) records, per spec, which revision it came from, so
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fcntl
 import json
@@ -31,10 +32,10 @@ from luigi_fargate.errors import UserError
 from luigi_fargate.exit_codes import ExitCode
 from luigi_fargate.release import taskdef
 from luigi_fargate.release.settings import ReleaseSettings
-from luigi_fargate.release.specs import SpecFile, load_dir
+from luigi_fargate.release.specs import is_fargate, load_dir
+from luigi_fargate.spec import SpecFile
 
 HISTORY_FILE = ".luigi-fargate-deploys.json"
-PREVIOUS = "previous_task_definition"
 
 Say = Callable[[str], None]
 
@@ -81,18 +82,18 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def _task_definition(sf: SpecFile) -> str | None:
+    return sf.spec.runner.task_definition if is_fargate(sf) else None  # type: ignore[union-attr]
+
+
 def _with_runner(sf: SpecFile, task_definition: str | None, previous: str | None) -> str:
-    runner = dict(sf.spec.runner)
-    if task_definition is None:
-        runner.pop("task_definition", None)
-    else:
-        runner["task_definition"] = task_definition
-    if previous is None:
-        runner.pop(PREVIOUS, None)
-    else:
-        runner[PREVIOUS] = previous
-    sf.spec.runner = runner
-    return sf.spec.to_json()
+    """The spec's text pointing at ``task_definition``, remembering ``previous`` for rollback."""
+    runner = dataclasses.replace(
+        sf.spec.runner,  # type: ignore[arg-type]
+        task_definition=task_definition or sf.spec.runner.task_definition,  # type: ignore[union-attr]
+        previous_task_definition=previous,
+    )
+    return dataclasses.replace(sf.spec, runner=runner).to_json()
 
 
 class _Terminated(Exception):
@@ -172,8 +173,8 @@ def deploy(
         result = DeployResult(arn)
         plan = []
         for sf in specs:
-            if sf.is_fargate:
-                old = sf.task_definition
+            if is_fargate(sf):
+                old = _task_definition(sf)
                 plan.append((sf, _with_runner(sf, arn, old)))
                 result.changed[sf.path.name] = (old, arn)
             else:
@@ -216,8 +217,8 @@ def rollback(dags_dir: str | Path, ecs_for_region: Callable[[str], Any] | None =
             if sf is None:
                 say(f"  {name}: no longer in {root}, skipped")
                 continue
-            if sf.task_definition != move["to"]:
-                say(f"  {name}: changed since deploy {target['id']} (now {sf.task_definition}), left as is")
+            if _task_definition(sf) != move["to"]:
+                say(f"  {name}: changed since deploy {target['id']} (now {_task_definition(sf)}), left as is")
                 result.untouched.append(name)
                 continue
             plan.append((sf, _with_runner(sf, move["from"], move["to"])))

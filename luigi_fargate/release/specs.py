@@ -6,30 +6,14 @@ put each file back byte for byte.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from luigi_fargate.errors import UserError
-from luigi_fargate.spec import PipelineSpec, SpecError
-
-FARGATE = "fargate"
+from luigi_fargate.spec import FargateRunner, SpecError, SpecFile, read_specs
 
 
-@dataclass
-class SpecFile:
-    """One ``<dag_id>.json`` as it is on disk now."""
-
-    path: Path
-    text: str
-    spec: PipelineSpec
-
-    @property
-    def is_fargate(self) -> bool:
-        return self.spec.runner.get("kind") == FARGATE
-
-    @property
-    def task_definition(self) -> str | None:
-        return self.spec.runner.get("task_definition")
+def is_fargate(sf: SpecFile) -> bool:
+    return isinstance(sf.spec.runner, FargateRunner)
 
 
 def load_dir(dags_dir: str | Path) -> list[SpecFile]:
@@ -37,18 +21,10 @@ def load_dir(dags_dir: str | Path) -> list[SpecFile]:
     root = Path(dags_dir)
     if not root.is_dir():
         raise UserError(f"--dags {str(dags_dir)!r}: not a directory; give the folder you exported the pipelines into")
-    files: list[SpecFile] = []
-    for path in sorted(root.glob("*.json")):
-        if path.name.startswith("."):
-            continue
-        try:
-            text = path.read_text(encoding="utf-8")
-            spec = PipelineSpec.from_json(text, str(path))
-        except OSError as exc:
-            raise UserError(f"{path}: can't read pipeline spec ({exc.strerror}); check the file") from None
-        except SpecError as exc:
-            raise UserError(str(exc)) from None
-        files.append(SpecFile(path, text, spec))
+    try:
+        files = read_specs(root)
+    except SpecError as exc:
+        raise UserError(str(exc)) from None
     if not files:
         raise UserError(f"--dags {str(dags_dir)!r}: no exported specs (<dag_id>.json) found; run luigi-fargate export --out {dags_dir} first")
     return files

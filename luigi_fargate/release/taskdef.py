@@ -22,7 +22,8 @@ from typing import Any
 
 from luigi_fargate.errors import UserError
 from luigi_fargate.release.settings import ReleaseSettings, image, release_name
-from luigi_fargate.release.specs import SpecFile
+from luigi_fargate.release.specs import is_fargate
+from luigi_fargate.spec import NodeKind, SpecFile
 
 #: spec.runner key -> the release setting it must agree with (the operator finds
 #: the log stream as {log_stream_prefix}/{container_name}/{task id}).
@@ -41,10 +42,10 @@ def default_release(image_ref: str) -> str:
 
 def check_specs_agree(settings: ReleaseSettings, specs: Sequence[SpecFile]) -> list[SpecFile]:
     """The fargate specs, after checking each was exported with this configuration."""
-    fargate = [s for s in specs if s.is_fargate]
+    fargate = [s for s in specs if is_fargate(s)]
     for s in fargate:
         for key in _MUST_AGREE:
-            exported = s.spec.runner.get(key)
+            exported = getattr(s.spec.runner, key)
             configured = getattr(settings, key)
             if exported is not None and exported != configured:
                 raise UserError(
@@ -59,8 +60,8 @@ def size_summary(specs: Sequence[SpecFile]) -> str:
     sizes: Counter[str] = Counter()
     for s in specs:
         for node in s.spec.tasks:
-            if node.kind == "task":
-                cpu, mem = node.size.get("cpu"), node.size.get("memory")
+            if node.kind == NodeKind.TASK:
+                cpu, mem = (node.size.cpu, node.size.memory) if node.size else (None, None)
                 sizes[f"{cpu} CPU/{mem} MiB" if cpu else "default size"] += 1
     return ", ".join(f"{n} x {size}" for size, n in sorted(sizes.items())) or "no tasks"
 

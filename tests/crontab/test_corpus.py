@@ -352,7 +352,7 @@ def render_root_arg(dag, spec, param: str, fire: dt.datetime) -> str:
     from airflow.sdk.execution_time import macros
 
     root = spec.node(spec.root)
-    template = root.args[root.args.index(f"--{param}") + 1]
+    template = root.param(param.replace("-", "_")).template
     logical = pendulum.instance(fire)
     context = {
         "dag": dag, "macros": macros, "ds": logical.strftime("%Y-%m-%d"), "ds_nodash": logical.strftime("%Y%m%d"),
@@ -456,4 +456,4 @@ def test_day_parameters_bind_so_upstream_dates_follow(migrated) -> None:
     spec = PipelineSpec.load(jobs[numbers[4]].json_path)  # @daily ... -d '1 day ago'
     assert spec.bindings == {"date": "ds_local-1"}
     extract = [t for t in spec.tasks if t.family == "Extract"][0]
-    assert any("{{" in a for a in extract.args)
+    assert any(p.template for p in extract.params)

@@ -214,11 +214,11 @@ def test_mailto_becomes_a_failure_notifier_on_every_task(tmp_path):
 
     from airflow_bridge.dag_builder import build_dag
     from luigi_fargate.atomic_file import write_atomically
-    from luigi_fargate.spec import PipelineSpec, TaskNode
+    from luigi_fargate.spec import DagDefaults, PipelineSpec, TaskNode
 
     spec = PipelineSpec(
-        dag_id="mailed", root="A", defaults={"email": ["ops@example.com"], "email_on_failure": True},
-        tasks=[TaskNode(id="A", task_id="A_1", module="m", family="A", params={})],
+        dag_id="mailed", root="A", defaults=DagDefaults(email=["ops@example.com"]),
+        tasks=[TaskNode(id="A", task_id="A_1", module="m", family="A")],
     )  # fmt: skip
     write_atomically(tmp_path / "mailed.json", spec.to_json())
     task = build_dag(tmp_path / "mailed.json").get_task("A")

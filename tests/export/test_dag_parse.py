@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+from luigi_fargate.spec import SCHEMA_VERSION
 from tests.conftest import base_env, luigi_fargate
 
 CHECK_IMPORTS = """
@@ -64,7 +65,7 @@ def test_unknown_schema_version_is_a_clear_import_error(tmp_path):
 
     stub = _export(tmp_path)
     spec = stub.with_suffix(".json")
-    spec.write_text(spec.read_text().replace('"schema_version": 1', '"schema_version": 99'))
+    spec.write_text(spec.read_text().replace(f'"schema_version": {SCHEMA_VERSION}', '"schema_version": 99'))
     bag = DagBag(dag_folder=str(stub.parent))
     (error,) = bag.import_errors.values()
     assert "unknown spec schema_version 99" in error and "re-export" in error

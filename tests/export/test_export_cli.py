@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from luigi_fargate.spec import SCHEMA_VERSION
 from tests.conftest import base_env, luigi_fargate
 
 
@@ -22,7 +23,7 @@ def test_export_writes_spec_and_stub_and_reexport_is_byte_identical(tmp_path):
     assert export(tmp_path, "examples.pipeline.Report", "--date", "2026-11-01").returncode == 0
     assert (spec_file.read_bytes(), stub.read_bytes()) == first
     spec = json.loads(first[0])
-    assert spec["schema_version"] == 1
+    assert spec["schema_version"] == SCHEMA_VERSION
     by_id = {t["id"]: t for t in spec["tasks"]}
     assert set(by_id) == {
         "ExchangeRates", "ExtractTransactions.region-eu", "ExtractTransactions.region-us",
@@ -32,8 +33,9 @@ def test_export_writes_spec_and_stub_and_reexport_is_byte_identical(tmp_path):
     assert by_id["ConvertToEur.region-eu"]["upstream"] == ["ExchangeRates", "ExtractTransactions.region-eu"]
     assert by_id["DailyLedger"]["upstream"] == ["ConvertToEur.region-eu", "ConvertToEur.region-us"]
     # Luigi's own serialized params, and the run command bound to the run date.
-    assert by_id["ExtractTransactions.region-us"]["params"] == {"date": "2026-11-01", "region": "us"}
-    assert by_id["ExtractTransactions.region-us"]["args"] == ["--date", "{{ ds }}", "--region", "us"]
+    assert by_id["ExtractTransactions.region-us"]["params"] == [
+        {"name": "date", "value": "2026-11-01", "template": "{{ ds }}"}, {"name": "region", "value": "us"},
+    ]  # fmt: skip
     assert by_id["ExtractTransactions.region-us"]["settings"]["retries"] == 2
 
 

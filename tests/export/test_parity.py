@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+from luigi_fargate.spec import PipelineSpec
 from tests.conftest import base_env, luigi_fargate
 
 LUIGI_REFERENCE = """
@@ -34,8 +35,8 @@ def luigi_reference(date: str, data_dir) -> list[str]:
 def test_airflow_runs_the_same_luigi_tasks_as_luigi_in_dependency_order(airflow_home, tmp_path):
     proc = luigi_fargate("export", "examples.pipeline.Report", "--date", "2026-11-01", "--out", str(airflow_home.dags))
     assert proc.returncode == 0, proc.stderr
-    spec = json.loads((airflow_home.dags / "pipeline_report.json").read_text())
-    upstream = {t["id"]: t["upstream"] for t in spec["tasks"]}
+    spec = PipelineSpec.load(airflow_home.dags / "pipeline_report.json")
+    upstream = {t.id: t.upstream for t in spec.tasks}
 
     for date in ("2026-11-01", "2027-03-31"):
         events_file = tmp_path / f"events-{date}.jsonl"
@@ -56,10 +57,10 @@ def test_airflow_runs_the_same_luigi_tasks_as_luigi_in_dependency_order(airflow_
 
         # Every dependency finished before its dependent started.
         luigi_id = {}
-        for t in spec["tasks"]:
-            family = t["family"]
-            region = t["params"].get("region")
-            luigi_id[t["id"]] = next(
+        for t in spec.tasks:
+            family = t.family
+            region = t.param("region").value if t.param("region") else None
+            luigi_id[t.id] = next(
                 x for x in done if x.startswith(family + "_") and (region is None or f"_{region}_" in x)
             )
         for task, ups in upstream.items():

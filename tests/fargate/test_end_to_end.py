@@ -109,7 +109,7 @@ def test_dag_on_fargate_runs_exactly_luigis_tasks_for_the_date(fargate: FakeFarg
     assert (tmp_path / "data" / "2026-11-01" / "report.json").exists()
     assert len(fargate.run_task_requests) == 7  # one ECS task per Luigi task, none twice
     # the run-time graph check reached every container, rendered for the run's date
-    assert all('"2026-11-01"' in env["LUIGI_FARGATE_GRAPH_CHECK"] for env in harness.environments), harness.environments[0]
+    assert all('"--date=2026-11-01"' in env["LUIGI_FARGATE_GRAPH_CHECK"] for env in harness.environments), harness.environments[0]
     log = result.stdout + result.stderr
     assert "ExchangeRates" in log and "console.aws.amazon.com/cloudwatch" in log
 

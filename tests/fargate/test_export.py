@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from luigi_fargate.spec import Capacity, CapacityProviderItem, FargateRunner, PipelineSpec
 from tests.conftest import base_env, luigi_fargate
 
 SUBNET = "subnet-0123456789abcdef0"
@@ -37,16 +38,14 @@ def test_export_writes_runner_settings_sizes_capacity_and_owners(tmp_path: Path)
     )
     proc = export(tmp_path, cfg)
     assert proc.returncode == 0, proc.stderr
+    assert PipelineSpec.load(tmp_path / "dags" / "sized_tasks_everything.json").runner == FargateRunner(
+        cluster="pipelines", region="eu-west-1", task_definition="luigi-pipelines:7", container_name="luigi",
+        subnets=[SUBNET], security_groups=[SG], assign_public_ip="DISABLED", log_group="/ecs/luigi",
+        log_stream_prefix="luigi", capacity=Capacity.FARGATE, ec2_capacity_provider_strategy=[],
+        tags={"team": "ledger", "cost-center": "42"}, aws_conn_id="aws_default", poll_seconds=6, start_attempts=5,
+        deferrable=False, runner_options=["--lock", "dynamodb://luigi-locks", "--log-format", "json"],
+    )  # fmt: skip
     spec = json.loads((tmp_path / "dags" / "sized_tasks_everything.json").read_text())
-    assert spec["runner"] == {
-        "kind": "fargate", "cluster": "pipelines", "region": "eu-west-1", "task_definition": "luigi-pipelines:7",
-        "container_name": "luigi", "subnets": [SUBNET], "security_groups": [SG], "assign_public_ip": "DISABLED",
-        "log_group": "/ecs/luigi", "log_stream_prefix": "luigi",
-        "capacity_provider_strategy": [{"capacityProvider": "FARGATE", "weight": 1}],
-        "ec2_capacity_provider_strategy": [], "tags": {"team": "ledger", "cost-center": "42"},
-        "aws_conn_id": "aws_default", "poll_seconds": 6, "start_attempts": 5, "deferrable": False,
-        "runner_options": ["--lock", "dynamodb://luigi-locks", "--log-format", "json"],
-    }  # fmt: skip
     nodes = {t["family"]: t for t in spec["tasks"]}
     small, configured = nodes["Small"], nodes["Configured"]
     # 1000 CPU units / 3000 MiB is no Fargate size: the smallest that holds it, with a warning naming the task
@@ -70,7 +69,9 @@ def test_a_task_too_big_for_fargate_needs_an_ec2_capacity_provider(tmp_path: Pat
     spec = json.loads((tmp_path / "dags" / "sized_tasks_everything.json").read_text())
     huge = next(t for t in spec["tasks"] if t["family"] == "Huge")
     assert huge["size"] == {"cpu": 16384, "memory": 204800} and huge["settings"]["capacity"] == "EC2"
-    assert spec["runner"]["ec2_capacity_provider_strategy"] == [{"capacityProvider": "big-boxes", "weight": 1}]
+    assert PipelineSpec.load(tmp_path / "dags" / "sized_tasks_everything.json").runner.ec2_capacity_provider_strategy == [
+        CapacityProviderItem("big-boxes", weight=1)
+    ]
 
 
 def test_a_bad_setting_fails_export_naming_key_value_and_form(tmp_path: Path) -> None:

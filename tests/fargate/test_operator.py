@@ -28,7 +28,7 @@ def test_run_task_request_is_exactly_what_the_spec_says(fargate: FakeFargate, tm
         "taskDefinition": "luigi-pipelines",
         "overrides": {
             "containerOverrides": [
-                {"name": "luigi", "command": ["examples.pipeline", "ExchangeRates", "--date", "2026-11-01"]}
+                {"name": "luigi", "command": ["examples.pipeline", "ExchangeRates", "--date=2026-11-01"]}
             ],
             "cpu": "1024",
             "memory": "3072",

@@ -88,7 +88,7 @@ def test_groups_keep_task_ids(dag) -> None:
 
 def test_dynamic_and_multi_resource_are_explained(exported) -> None:
     spec = json.loads((exported[0] / "dags" / "sem_attrs_all.json").read_text())
-    notes = {t["id"]: " ".join(t["notes"]) for t in spec["tasks"]}
+    notes = {t["id"]: " ".join(t.get("notes", [])) for t in spec["tasks"]}
     assert "dynamic dependencies" in notes["Expand"]
     assert "api" in notes["Loader"] and "pool" in notes["Loader"]
 
@@ -123,7 +123,7 @@ def test_range_daily_becomes_schedule(tmp_path: Path) -> None:
     spec = json.loads((tmp_path / "loader_daily.json").read_text())
     assert spec["schedule"]["cron"] == "@daily" and spec["catchup"] is True and spec["start_date"] == "2026-10-01"
     assert {t["family"] for t in spec["tasks"]} == {"Loader", "Source"}
-    assert spec["tasks"][-1]["args"][:2] == ["--date", "{{ ds }}"]
+    assert spec["tasks"][-1]["params"][0] == {"name": "date", "value": "2026-10-01", "template": "{{ ds }}"}
 
 
 def test_range_hourly_becomes_hourly_schedule_from_its_start_hour(tmp_path: Path) -> None:
@@ -132,4 +132,4 @@ def test_range_hourly_becomes_hourly_schedule_from_its_start_hour(tmp_path: Path
     assert proc.returncode == 0, proc.stderr
     spec = json.loads((tmp_path / "sem_attrs_hourly.json").read_text())
     assert (spec["schedule"]["cron"], spec["catchup"], spec["start_date"]) == ("@hourly", True, "2026-11-01T05:00:00")
-    assert "strftime('%Y-%m-%dT%H')" in spec["tasks"][0]["args"][1]
+    assert "strftime('%Y-%m-%dT%H')" in spec["tasks"][0]["params"][0]["template"]

@@ -23,13 +23,14 @@ def _rendered_ids(spec, logical: pendulum.DateTime) -> set[str]:
     from airflow.sdk.execution_time import macros
 
     from luigi_fargate.introspect.loader import build_task
+    from luigi_fargate.spec.params import templated_tokens
 
     env = DAG(dag_id="render", schedule=None).get_template_env()
     context = {"ds": logical.strftime("%Y-%m-%d"), "dag_run": type("R", (), {"logical_date": logical, "run_after": logical})(),
                "macros": macros, "data_interval_start": logical, "data_interval_end": logical}  # fmt: skip
     ids = set()
     for node in spec.tasks:
-        args = [env.from_string(a).render(**context) for a in node.args]
+        args = [env.from_string(a).render(**context) for a in templated_tokens(node.params)]
         ids.add(build_task(node.module, node.family, args).task_id)
     return ids
 
@@ -63,10 +64,11 @@ def test_rendered_graph_is_lugis_graph(ref: str, flag: str, exported: str, runs)
 def test_fixed_dates_stay_fixed() -> None:
     from luigi_fargate.export.api import plan_export
     from luigi_fargate.export.builder import ExportOptions
+    from luigi_fargate.spec.params import templated_tokens
 
     spec = plan_export("sem_daily", "Daily", ["--date", "2026-11-01"], ExportOptions()).spec
     baseline = next(t for t in spec.tasks if t.family == "Baseline")
-    assert baseline.args == ["--since", "2026-01-01"] and baseline.id == "Baseline"
-    clean = {t.id: t.args for t in spec.tasks if t.family == "Clean"}
-    assert clean == {"Clean.date-ds": ["--date", "{{ ds }}"], "Clean.date-ds-1": ["--date", "{{ macros.ds_add(ds, -1) }}"]}
+    assert templated_tokens(baseline.params) == ["--since=2026-01-01"] and baseline.id == "Baseline"
+    clean = {t.id: templated_tokens(t.params) for t in spec.tasks if t.family == "Clean"}
+    assert clean == {"Clean.date-ds": ["--date={{ ds }}"], "Clean.date-ds-1": ["--date={{ macros.ds_add(ds, -1) }}"]}
     assert dt.date.fromisoformat(spec.start_date) == dt.date(2026, 11, 1)

@@ -1,0 +1,55 @@
+"""The pipeline spec: the typed contract between the Luigi side and the Airflow side.
+
+Standard library only: ``airflow_bridge`` imports it while Airflow parses DAG
+files, the runner imports it for its allowlist.
+
+- :mod:`.model`: the spec's types (PipelineSpec, TaskNode, settings, runners);
+- :mod:`.params`: a task's parameters and the runner's command line;
+- :mod:`.kinds`: node kinds, runner kinds, capacities;
+- :mod:`.environment`: the environment variables the runner reads;
+- :mod:`.codec`, :mod:`.versions`, :mod:`.schema`: reading, upgrading, the JSON Schema.
+"""
+
+from luigi_fargate.spec.kinds import Capacity, NodeKind, RunnerKind
+from luigi_fargate.spec.model import (
+    SCHEMA_VERSION,
+    CapacityProviderItem,
+    DagDefaults,
+    FargateRunner,
+    FargateSize,
+    GraphShape,
+    LocalRunner,
+    PipelineSpec,
+    Runner,
+    Schedule,
+    SpecError,
+    SpecFile,
+    TaskNode,
+    TaskSettings,
+    read_specs,
+    spec_files,
+)
+from luigi_fargate.spec.params import TaskParam
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Capacity",
+    "CapacityProviderItem",
+    "DagDefaults",
+    "FargateRunner",
+    "FargateSize",
+    "GraphShape",
+    "LocalRunner",
+    "NodeKind",
+    "PipelineSpec",
+    "Runner",
+    "RunnerKind",
+    "Schedule",
+    "SpecError",
+    "SpecFile",
+    "TaskNode",
+    "TaskParam",
+    "TaskSettings",
+    "read_specs",
+    "spec_files",
+]

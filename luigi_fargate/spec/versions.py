@@ -1,0 +1,113 @@
+"""Older spec versions, upgraded on load: a DAG exported by an older luigi-fargate keeps working.
+
+Version 1 (luigi-fargate 0.1) kept the runner's arguments as one list of
+strings (``["--date", "{{ ds }}"]``) next to the templates, the runner and
+the settings as free-form objects, and the graph check copied into every
+task. ``luigi-fargate deploy`` rewrites the specs it touches in the newest
+version; re-exporting does too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from luigi_fargate.spec.model import SCHEMA_VERSION, SpecError
+
+KNOWN_VERSIONS = (1, SCHEMA_VERSION)
+
+
+def upgrade(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """``data`` in the newest schema version (a new dict when it was older)."""
+    version = data.get("schema_version")
+    if version == SCHEMA_VERSION:
+        return data
+    if version == 1:
+        try:
+            return _from_v1(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise SpecError(f"{source}: malformed version-1 pipeline spec ({type(exc).__name__}: {exc}); re-export the pipeline") from None
+    known = ", ".join(str(v) for v in KNOWN_VERSIONS)
+    raise SpecError(
+        f"{source}: unknown spec schema_version {version!r} (this luigi-fargate reads {known}); "
+        "re-export the pipeline with this version or upgrade luigi-fargate"
+    )
+
+
+def _params_v1(args: list[str], values: dict[str, str], templates: dict[str, str]) -> list[dict[str, Any]]:
+    """Version 1's ``--name value`` list (bare ``--name`` for flags) as parameter objects."""
+    out: list[dict[str, Any]] = []
+    i = 0
+    while i < len(args):
+        name = args[i][2:].replace("-", "_")
+        nxt = args[i + 1] if i + 1 < len(args) else None
+        if nxt is not None and (nxt == values.get(name) or nxt == templates.get(name) or not nxt.startswith("--")):
+            param: dict[str, Any] = {"name": name, "value": values.get(name, nxt)}
+            if name in templates:
+                param["template"] = templates[name]
+            out.append(param)
+            i += 2
+        else:
+            out.append({"name": name, "value": values.get(name, "True"), "flag": True})
+            i += 1
+    return out
+
+
+_SETTINGS_V1 = (
+    "owner", "email", "retries", "retry_delay_seconds", "retry_exponential_backoff", "max_retry_delay_seconds",
+    "execution_timeout_seconds", "priority_weight", "pool", "pool_slots", "other_resources", "queue",
+    "sensor_poke_interval_seconds", "sensor_timeout_seconds", "capacity", "tags",
+)  # fmt: skip
+
+
+def _task_v1(t: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    settings = dict(t.get("settings") or {})
+    check = settings.pop("graph_check", None)
+    node = {k: t[k] for k in ("id", "task_id", "module", "family") if k in t}
+    node["params"] = _params_v1(list(t.get("args") or []), dict(t.get("params") or {}), dict(t.get("param_templates") or {}))
+    for key in ("upstream", "kind", "notes", "group"):
+        if t.get(key) not in (None, [], ""):
+            node[key] = t[key]
+    node["settings"] = {k: settings[k] for k in _SETTINGS_V1 if k in settings}
+    if t.get("size"):
+        node["size"] = dict(t["size"])
+    if check:
+        node["luigi_deps"] = int(check["deps"])
+    return node, check
+
+
+def _runner_v1(runner: dict[str, Any]) -> dict[str, Any]:
+    runner = dict(runner)
+    if runner.get("kind", "local") == "local":
+        return {k: v for k, v in runner.items() if k in ("kind", "cwd")}
+    strategy = runner.pop("capacity_provider_strategy", None) or [{"capacityProvider": "FARGATE"}]
+    runner["capacity"] = strategy[0]["capacityProvider"]
+    runner["ec2_capacity_provider_strategy"] = [
+        {"capacity_provider": s["capacityProvider"], "weight": int(s.get("weight", 1)), "base": int(s.get("base", 0))}
+        for s in runner.get("ec2_capacity_provider_strategy") or []
+    ]
+    return {k: v for k, v in runner.items() if v is not None}
+
+
+def _from_v1(data: dict[str, Any]) -> dict[str, Any]:
+    tasks, checks = [], []
+    for t in data["tasks"]:
+        node, check = _task_v1(t)
+        tasks.append(node)
+        if check:
+            checks.append(check)
+    out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "dag_id": data["dag_id"], "root": data["root"], "tasks": tasks}
+    for key in ("schedule", "start_date", "catchup", "bindings", "tags", "description", "env"):
+        if data.get(key) not in (None, {}, []):
+            out[key] = data[key]
+    out["runner"] = _runner_v1(data.get("runner") or {"kind": "local"})
+    defaults = dict(data.get("defaults") or {})
+    out["defaults"] = {k: defaults[k] for k in ("owner", "email", "execution_timeout_seconds") if k in defaults}
+    if checks:
+        module, family, *args = checks[0]["root"]
+        root = next((t for t in data["tasks"] if t.get("module") == module and t.get("family") == family), {})
+        params = _params_v1(args, dict(root.get("params") or {}), dict(root.get("param_templates") or {}))
+        for p in params:  # the root left out of a partial export: its templates are only in the check
+            if "template" not in p and "{{" in str(p["value"]):
+                p["template"] = p["value"]
+        out["graph"] = {"root_module": module, "root_family": family, "root_params": params, "size": int(checks[0]["graph_size"])}
+    return out
