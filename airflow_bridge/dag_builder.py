@@ -15,6 +15,9 @@ from luigi_fargate.spec import PipelineSpec
 
 log = logging.getLogger(__name__)
 
+#: Jinja must give a literal value back unchanged, trailing newline included (Jinja drops it by default).
+JINJA_ENVIRONMENT = {"keep_trailing_newline": True}
+
 def spec_path_for(path: str | Path) -> Path:
     p = Path(path)
     return p if p.suffix == ".json" else p.with_suffix(".json")
@@ -71,6 +74,7 @@ def build_dag(path: str | Path) -> DAG:
         tags=spec.tags,
         description=spec.description,
         dagrun_timeout=timedelta_of(spec.defaults.dagrun_timeout_seconds),
+        jinja_environment_kwargs=JINJA_ENVIRONMENT,
         doc_md=f"Exported by luigi-fargate from `{spec_path.name}`; root task `{spec.node(spec.root).task_id}`.",
     )
     make = node_operator(operator_for(spec))

@@ -52,6 +52,16 @@ def luigi_fargate(*args: str, env: dict[str, str] | None = None, cwd: str | Path
     )  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def exported_specs_follow_the_contract(tmp_path: Path) -> Iterator[None]:
+    """Every spec a test exports (a ``<dag_id>.json`` next to its ``<dag_id>.py`` stub) passes the
+    published JSON Schema and reads back into the types as the same bytes (see tests/spec/test_schema.py)."""
+    yield
+    from tests.spec.contract import check_exported_specs
+
+    check_exported_specs(tmp_path)
+
+
 @pytest.fixture(scope="session")
 def airflow_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An Airflow home migrated once per session; tests copy it (migration takes ~6 s)."""

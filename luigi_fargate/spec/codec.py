@@ -2,7 +2,7 @@
 
 Supported field types: str, int, float, bool, string enums, ``X | None``,
 ``list[X]``, ``dict[str, X]``, nested dataclasses, and unions of dataclasses
-told apart by a ``kind`` field (the runner variants). Converters are compiled
+told apart by a tag field, ``kind`` (the runner variants). Converters are compiled
 once per class, so reading a 10,000-task spec costs one call per present key.
 
 Writing leaves out every field still at its default (unless its metadata
@@ -23,6 +23,8 @@ from functools import cache
 from typing import Any
 
 Decoder = Callable[[Any, str], Any]
+#: The field that tells the members of a union apart (the runner's ``kind``).
+TAG = "kind"
 
 
 class CodecError(ValueError):
@@ -39,9 +41,9 @@ def _is_dataclass_type(tp: Any) -> bool:
 
 
 def kind_of(cls: type) -> str | None:
-    """The fixed ``kind`` of a union member (its ``kind`` field's default), if it has one."""
+    """The fixed tag of a union member: the default of its field marked ``metadata={"tag": True}``."""
     for f in dataclasses.fields(cls):
-        if f.name == "kind" and f.default is not dataclasses.MISSING:
+        if f.metadata.get("tag"):
             return str(f.default)
     return None
 
@@ -100,9 +102,9 @@ def _tagged_union(members: tuple[type, ...]) -> Decoder:
     def decode(value: Any, path: str) -> Any:
         if not isinstance(value, dict):
             raise _fail(path, "an object", value)
-        member = by_kind.get(value.get("kind"))
+        member = by_kind.get(value.get(TAG))
         if member is None:
-            raise _fail(f"{path}.kind", "one of " + ", ".join(map(repr, by_kind)), value.get("kind"))
+            raise _fail(f"{path}.{TAG}", "one of " + ", ".join(map(repr, by_kind)), value.get(TAG))
         return decoder_for(member)(value, path)
 
     return decode
@@ -173,11 +175,12 @@ def _default_of(f: dataclasses.Field[Any]) -> Any:
 def _defaults(cls: type) -> tuple[tuple[str, Any, bool], ...]:
     """(name, default, keep_always) per field.
 
-    ``kind`` is always written so unions can be read back; a field whose
-    metadata says ``always`` is written even at its default (a task's
-    ``upstream``, which a reader of the JSON expects on every task).
+    A union's tag is always written so the union can be read back; a field
+    whose metadata says ``always`` is written even at its default (a task's
+    ``upstream`` and ``kind``, which a reader of the JSON expects on every task).
     """
-    return tuple((f.name, _default_of(f), f.name == "kind" or f.metadata.get("always", False)) for f in dataclasses.fields(cls))
+    keep = ("tag", "always")
+    return tuple((f.name, _default_of(f), any(f.metadata.get(k) for k in keep)) for f in dataclasses.fields(cls))
 
 
 def encode(value: Any) -> Any:

@@ -84,7 +84,7 @@ class TaskNode:
     #: The runner's task parameters, in order (significant public ones; see TaskParam).
     params: list[TaskParam] = field(default_factory=list)
     upstream: list[str] = field(default_factory=list, metadata={"always": True})  # Airflow ids of direct dependencies
-    kind: NodeKind = NodeKind.TASK
+    kind: NodeKind = field(default=NodeKind.TASK, metadata={"always": True})
     settings: TaskSettings = field(default_factory=TaskSettings)
     size: FargateSize | None = None
     #: How many dependencies Luigi's graph gives this task (the run-time graph check compares it).
@@ -123,7 +123,7 @@ class DagDefaults:
 class LocalRunner:
     """Each task runs ``luigi-fargate run`` in a subprocess on the Airflow worker."""
 
-    kind: RunnerKind = RunnerKind.LOCAL
+    kind: RunnerKind = field(default=RunnerKind.LOCAL, metadata={"tag": True})
     cwd: str | None = None  # a crontab job's ``cd DIR &&`` (crontab migrate)
 
 
@@ -152,7 +152,7 @@ class FargateRunner:
     container_name: str
     subnets: list[str]
     security_groups: list[str]
-    kind: RunnerKind = RunnerKind.FARGATE
+    kind: RunnerKind = field(default=RunnerKind.FARGATE, metadata={"tag": True})
     assign_public_ip: str = "DISABLED"
     log_group: str | None = None
     log_stream_prefix: str = "luigi"

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 #: What a literal ``{`` becomes in a templated field: a Jinja expression that renders ``{``.
 _OPEN_BRACE = "{{ '{' }}"
+#: Jinja turns ``\r`` and ``\r\n`` in template text into ``\n``; an expression keeps the ``\r``.
+_CARRIAGE_RETURN = "{{ '\\r' }}"
 
 
 @dataclass(frozen=True)
@@ -62,10 +64,16 @@ def jinja_literal(text: str) -> str:
     """``text`` in a form Jinja renders back to exactly ``text``.
 
     Every ``{`` becomes ``{{ '{' }}``: no ``{{``, ``{%`` or ``{#`` can then
-    open, and the other characters are plain text to Jinja. Text without a
-    brace is returned as is, so rendered commands stay readable.
+    open, and the other characters are plain text to Jinja, except ``\r``,
+    which Jinja's lexer would turn into ``\n``. Text without either is
+    returned as is, so rendered commands stay readable. (The DAG keeps a
+    trailing newline: airflow_bridge.dag_builder.JINJA_ENVIRONMENT.)
     """
-    return text.replace("{", _OPEN_BRACE) if "{" in text else text
+    if "{" in text:
+        text = text.replace("{", _OPEN_BRACE)
+    if "\r" in text:
+        text = text.replace("\r", _CARRIAGE_RETURN)
+    return text
 
 
 def literal_mapping(values: dict[str, str]) -> dict[str, str]:
