@@ -24,3 +24,13 @@ def test_relative_links_in_docs_and_readme_resolve():
             if not (page.parent / target).exists():
                 broken.append(f"{page.name} -> {target}")
     assert broken == []
+
+
+def test_configuration_tables_are_generated_from_the_key_definitions():
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "docs/config_reference.py")], env=base_env(), capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = (REPO / "docs/configuration.md").read_text()
+    assert doc.count("<!-- keys:") == 5
+    assert proc.stdout == doc, "regenerate: python docs/config_reference.py --write"

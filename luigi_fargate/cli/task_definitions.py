@@ -78,15 +78,17 @@ def handle_register(args: argparse.Namespace) -> int:
 def handle_policy(args: argparse.Namespace) -> int:
     from luigi_fargate import config
     from luigi_fargate.release import iam
-    from luigi_fargate.release.settings import load_release_settings
+    from luigi_fargate.release.settings import release_settings
 
-    settings = load_release_settings()
+    configuration = config.load()
+    settings = release_settings(configuration)
+    cluster = configuration.get("cluster")
     lock_url = config.lock_url_from(None)
     lock_table = lock_url.split("://", 1)[1].split("?", 1)[0] if lock_url.startswith("dynamodb://") else None
     values = {
         "region": settings.region,
         "account": settings.account,
-        "cluster": config.get("cluster") or "CLUSTER",
+        "cluster": cluster or "CLUSTER",
         "task_family": settings.task_family,
         "log_group": settings.log_group,
         "lock_table": lock_table or "LOCK_TABLE",
@@ -96,7 +98,7 @@ def handle_policy(args: argparse.Namespace) -> int:
     grants = iam.ROLES[args.role]
     if args.role == "execution":
         grants = (*grants, *iam.secret_grants(arn for _, arn in settings.secrets))
-    if args.role == "worker" and not config.get("cluster"):
+    if args.role == "worker" and not cluster:
         raise UserError("[luigi_fargate] cluster is not set: expected the ECS cluster name; add it to luigi.cfg")
     document = iam.policy_document(grants, values, include_optional=lock_table is not None)
     if not document["Statement"]:

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from luigi_fargate import config
 from luigi_fargate.export.bindings import default_bindings
 from luigi_fargate.export.builder import ExportOptions, build_spec
+from luigi_fargate.export.task_defaults import apply_task_defaults
 from luigi_fargate.export.writer import write_spec_files
 from luigi_fargate.introspect.graph import walk
 from luigi_fargate.introspect.loader import build_task
@@ -55,7 +57,9 @@ def _plan_export(module: str, family: str, luigi_args: list[str], options: Expor
     if options.bindings is None:
         options.bindings = default_bindings(root)
     graph = walk(root)
+    configuration = config.load()  # every [luigi_fargate] key checked before the graph is turned into a spec
     spec, findings = build_spec(root, graph, options)
+    apply_task_defaults(spec, configuration)
     if options.runner == RunnerKind.FARGATE:
         from luigi_fargate.fargate.settings import apply_fargate
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from luigi_fargate import validators as check
 from luigi_fargate.config import SECTION
+from luigi_fargate.config import keys as config_keys
 from luigi_fargate.errors import UserError
 from luigi_fargate.fargate.sizing import decide
 from luigi_fargate.spec import Capacity, CapacityProviderItem, FargateRunner, FargateSize, NodeKind
@@ -31,7 +32,7 @@ FAMILY_SECTION = SECTION + ".family.{family}"
 CAPACITY_CHOICES = ("FARGATE", "FARGATE_SPOT")
 ASSIGN_PUBLIC_IP = ("DISABLED", "ENABLED")
 #: Keys a family section may set (anything else is a typo and fails the export).
-FAMILY_KEYS = ("cpu", "memory", "ephemeral_storage_gib", "capacity", "owner", "tags")
+FAMILY_KEYS = tuple(config_keys.FAMILY_KEYS)
 #: Tag keys the operator sets itself; configured tags can't override them.
 RESERVED_TAGS = ("owner", "dag_id", "luigi_family", "airflow_run_id")
 
@@ -119,6 +120,7 @@ class FargateSettings:
     aws_conn_id: str = "aws_default"
     poll_seconds: int = 6
     start_attempts: int = 5
+    start_backoff_seconds: float = 5.0
     default_cpu: int | None = None
     default_memory: int | None = None
     deferrable: bool = False
@@ -144,6 +146,7 @@ class FargateSettings:
             aws_conn_id=self.aws_conn_id,
             poll_seconds=float(self.poll_seconds),
             start_attempts=self.start_attempts,
+            start_backoff_seconds=self.start_backoff_seconds,
             deferrable=self.deferrable,
             runner_options=self.runner_options,
         )
@@ -180,6 +183,7 @@ def load_settings() -> FargateSettings:
         aws_conn_id=_raw(SECTION, "aws_conn_id") or "aws_default",
         poll_seconds=check.positive_int(key("poll_seconds"), _raw(SECTION, "poll_seconds") or "6"),
         start_attempts=check.positive_int(key("start_attempts"), _raw(SECTION, "start_attempts") or "5"),
+        start_backoff_seconds=config_keys.KEYS["start_backoff_seconds"].parse(key("start_backoff_seconds"), _raw(SECTION, "start_backoff_seconds") or "5"),
         deferrable=check.choice(key("deferrable"), _raw(SECTION, "deferrable") or "false", ("true", "false")) == "true",
         runner_options=_runner_options(key("runner_options"), _raw(SECTION, "runner_options")),
     )
