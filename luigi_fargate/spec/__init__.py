@@ -10,9 +10,9 @@ files, the runner imports it for its allowlist.
 - :mod:`.codec`, :mod:`.versions`, :mod:`.schema`: reading, upgrading, the JSON Schema.
 """
 
+from luigi_fargate.spec.errors import SpecError
 from luigi_fargate.spec.kinds import Capacity, NodeKind, RunnerKind
 from luigi_fargate.spec.model import (
-    SCHEMA_VERSION,
     CapacityProviderItem,
     DagDefaults,
     FargateRunner,
@@ -22,7 +22,6 @@ from luigi_fargate.spec.model import (
     PipelineSpec,
     Runner,
     Schedule,
-    SpecError,
     SpecFile,
     TaskNode,
     TaskSettings,
@@ -30,6 +29,7 @@ from luigi_fargate.spec.model import (
     spec_files,
 )
 from luigi_fargate.spec.params import TaskParam
+from luigi_fargate.spec.versions import SCHEMA_VERSION
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -21,15 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from luigi_fargate.spec import codec
+from luigi_fargate.spec.errors import SpecError
 from luigi_fargate.spec.kinds import Capacity, NodeKind, RunnerKind
 from luigi_fargate.spec.params import TaskParam
-
-SCHEMA_VERSION = 2
-
-
-class SpecError(ValueError):
-    """A spec file that can't be used; the message names the file and the fix."""
-
+from luigi_fargate.spec.versions import SCHEMA_VERSION, upgrade
 
 # --- per task ----------------------------------------------------------------
 
@@ -232,8 +227,6 @@ class PipelineSpec:
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "<spec>") -> PipelineSpec:
-        from luigi_fargate.spec.versions import upgrade
-
         if not isinstance(data, dict):
             raise SpecError(f"{source}: not a pipeline spec (expected a JSON object); re-export it")
         data = upgrade(data, source)

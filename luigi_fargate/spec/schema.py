@@ -16,7 +16,8 @@ from enum import Enum
 from typing import Any
 
 from luigi_fargate.spec.codec import field_types, kind_of
-from luigi_fargate.spec.model import SCHEMA_VERSION, PipelineSpec
+from luigi_fargate.spec.model import PipelineSpec
+from luigi_fargate.spec.versions import SCHEMA_VERSION
 
 
 def _describe(cls: type) -> str:

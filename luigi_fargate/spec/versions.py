@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from luigi_fargate.spec.model import SCHEMA_VERSION, SpecError
+from luigi_fargate.spec.errors import SpecError
 
+#: The version export writes. Anything that changes meaning bumps it; older versions are upgraded below.
+SCHEMA_VERSION = 2
 KNOWN_VERSIONS = (1, SCHEMA_VERSION)
 
 
