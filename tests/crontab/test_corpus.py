@@ -378,7 +378,7 @@ def migrated(tmp_path_factory: pytest.TempPathFactory):
     crontab.write_text(text)
     options = PlanOptions(now=START)
     planned = {p.number: p for p in plan_crontab(text, options)}
-    jobs = migrate(crontab, options, MigrateOptions(out_dir=root / "dags", lines=numbers))
+    jobs = migrate(crontab, options, MigrateOptions(out_dir=root / "dags", lines=numbers)).jobs
     return planned, numbers, {j.line: j for j in jobs}, text
 
 
