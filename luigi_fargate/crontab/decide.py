@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from luigi_fargate.crontab.cutover import cutover_refusal
 from luigi_fargate.crontab.plan import PlannedLine, PlanOptions, Status, plan_crontab, schedule_of
 from luigi_fargate.crontab.schedule import cron_fire_times
-from luigi_fargate.crontab.secrets import redact
 from luigi_fargate.crontab.state import file_sha256, owned_files
 from luigi_fargate.errors import UserError
 
@@ -101,7 +100,7 @@ def decide_line(p: PlannedLine, settings: ExportSettings, folder: DagFolder | No
     if why is None and folder is not None:
         why = _clobbering(p, folder)
     if why is not None:
-        p.refuse(redact(why))
+        p.refuse(why)
         return None
     p.warnings += [str(f) for f in export.findings]
     cutover = cutover_refusal(p)

@@ -27,7 +27,6 @@ from luigi_fargate.crontab.decide import DagFolder, Decided, ExportSettings, dec
 from luigi_fargate.crontab.journal import Write, exclusive, recover, run_group
 from luigi_fargate.crontab.parse import read_crontab
 from luigi_fargate.crontab.plan import MARKER, PlannedLine, PlanOptions, Status, plan_crontab
-from luigi_fargate.crontab.secrets import redact
 from luigi_fargate.crontab.state import StatePaths, absolute, b64, load_state, sha256, state_bytes
 from luigi_fargate.errors import UserError
 
@@ -86,7 +85,7 @@ def select_lines(planned: list[PlannedLine], lines: list[int], patterns: list[st
 
 def refusal(p: PlannedLine, by_number: bool) -> str:
     """The one-line message for a selected line that can't move (the plan's reasons, redacted)."""
-    why = redact("; ".join(p.reasons)) or str(p.status)
+    why = "; ".join(p.reasons) or str(p.status)
     where = f"--line {p.number}" if by_number else f"line {p.number}"
     return f"{where}: can't be migrated ({p.status}: {why}); see `crontab plan`"
 

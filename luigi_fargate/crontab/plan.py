@@ -81,7 +81,8 @@ class PlannedLine:
     head: str = ""  # the schedule (and user column) as written, for lines kept in cron
 
     def refuse(self, reason: str, status: str = Status.NOT_MIGRATABLE) -> PlannedLine:
-        self.status, self.reasons = status, [reason]
+        """Keep the line in cron for ``reason`` (secrets in it redacted: reasons are shown everywhere)."""
+        self.status, self.reasons = status, [redact(reason)]
         return self
 
     def sample_args(self, fire: dt.datetime) -> list[str]:
@@ -126,7 +127,7 @@ def _plan_line(line: CrontabLine, options: PlanOptions) -> PlannedLine:
         status = Status.MIGRATED if line.text.lstrip().startswith(MARKER) else Status.COMMENT
         return PlannedLine(line.number, line.text, status)
     if line.kind == "malformed":
-        return PlannedLine(line.number, line.text, Status.MALFORMED, reasons=[line.error])
+        return PlannedLine(line.number, line.text, Status.MALFORMED).refuse(line.error, Status.MALFORMED)
     assert line.schedule is not None
     p = PlannedLine(line.number, line.text, Status.MIGRATE, cron=line.schedule.cron)
     n_head = (1 if line.schedule.written.startswith("@") else 5) + (1 if line.user is not None else 0)
@@ -190,7 +191,7 @@ def _invocation_refusal(inv: LuigiInvocation) -> str | None:
         if is_secret_param(name, value):
             what = secret_form(value) or "a secret (by its name)"
             return (
-                f"--{name} holds {what}: it would be written into the DAG, where Airflow shows it; "
+                f"parameter --{name}: holds {what}; it would be written into the DAG, where Airflow shows it; "
                 "pass it to the task through the worker's environment or a secret store"
             )
     return None
