@@ -38,8 +38,8 @@ SECRET_FORMS: tuple[tuple[str, str], ...] = (
     ("a JSON Web Token", r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}"),
     ("an AWS access key id", r"(?<![A-Z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Z0-9])"),
     # 40 characters of base64 with upper case, lower case and digits: a hex digest has no upper case.
-    ("an AWS secret access key", r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[a-z])"
-                                 r"(?=[A-Za-z0-9/+]*[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),
+    ("an AWS secret access key", r"(?<![A-Za-z0-9/+])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[a-z])"
+                                 r"(?=[A-Za-z0-9/+]*[0-9])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])"),
     ("a Google API key", r"(?<![A-Za-z0-9])AIza[0-9A-Za-z_-]{35}"),
     ("a Stripe key", r"(?<![A-Za-z0-9])[rs]k_live_[0-9A-Za-z]{16,}"),
     ("a private key", r"-----BEGIN[A-Z ]*PRIVATE KEY-----"),
