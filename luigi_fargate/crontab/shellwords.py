@@ -21,8 +21,8 @@ _TOKEN = re.compile(
     (?<![^\s();<>|&])\d+[<>][<>&|]*        # a redirection with its file descriptor: 2>&  1>>
   | [();<>|&]+                              # operators: && ; | >> 2>&1's >&
   | (?<![^\s();<>|&])\#.*                   # a comment: '#' at the start of a word, to the end
-  | (?:[^\s'"\\();<>|&]+ | '[^']*' | "(?:[^"\\]|\\[\s\S])*" | \\[\s\S])+   # a word
-  | ['"\\]                                  # a quote or backslash that never closes
+  | (?:[^\s'"\\();<>|&]+ | '[^']*' | "(?:[^"\\]|\\[\s\S])*" | \\[\s\S] | \\\Z)+   # a word (sh keeps a last lone \)
+  | ['"]                                    # a quote that never closes
     """,
     re.VERBOSE,
 )
@@ -60,9 +60,8 @@ def words(text: str) -> list[str]:
         first = token[0]
         if first == "#":
             break
-        if token in ("'", '"', "\\"):
-            what = "escaped character" if token == "\\" else "closing quotation"
-            raise ShellSyntaxError(f"No {what}")
+        if token in ("'", '"'):
+            raise ShellSyntaxError("No closing quotation")
         if first in _OPERATOR_CHARS or (first.isdigit() and token[-1] in "<>&|" and token.rstrip("<>&|").isdigit()):
             out.append(token)
         else:
