@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from luigi_fargate.crontab.dates import DateError, DateExpr, parse_date_command
-from luigi_fargate.crontab.shellwords import ShellSyntaxError, find_substitutions, words
+from luigi_fargate.crontab.shellwords import Operator, ShellSyntaxError, find_substitutions, words
 
 _PLACEHOLDER = "__LFSUB{}__"
 PLACEHOLDER_RE = re.compile(r"__LFSUB(\d+)__")
@@ -120,10 +120,12 @@ def _words(text: str) -> list[str]:
 
 def _segments(tokens: list[str]) -> tuple[list[list[str]], list[str]]:
     """Simple commands and the operators joining them."""
+    if _SEPARATORS.isdisjoint(tokens):
+        return [tokens], []
     segments: list[list[str]] = [[]]
     joins: list[str] = []
     for w in tokens:
-        if w in _SEPARATORS:
+        if isinstance(w, Operator) and w in _SEPARATORS:
             joins.append(w)
             segments.append([])
         else:
@@ -148,7 +150,7 @@ def _parse_text(command: str, wrappers: tuple[str, ...], table: dict[str, str]) 
     text = _set_aside(command, table)
     tokens = _words(text)
     segments, joins = _segments(tokens)
-    luigi_like = "luigi" in text or any(_matches(w, wrappers) for w in tokens)
+    luigi_like = "luigi" in text or bool(wrappers and any(_matches(w, wrappers) for w in tokens))
     _check_joins(joins, luigi_like)
     env: dict[str, str] = {}
     cwd: str | None = None
@@ -190,12 +192,14 @@ def _matches(word: str, patterns: tuple[str, ...]) -> bool:
 
 def _strip_redirects(tokens: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
     """The words without redirections, and the redirections as (operator with fd, target)."""
+    if not any(isinstance(w, Operator) and w.lstrip("0123456789") in _REDIRECTS for w in tokens):
+        return tokens, []
     out: list[str] = []
     redirects: list[tuple[str, str]] = []
     i = 0
     while i < len(tokens):
         w = tokens[i]
-        if w.lstrip("0123456789") in _REDIRECTS:
+        if isinstance(w, Operator) and w.lstrip("0123456789") in _REDIRECTS:
             redirects.append((w, tokens[i + 1] if i + 1 < len(tokens) else ""))
             i += 2
             continue

@@ -18,16 +18,24 @@ _OPERATOR_CHARS = "();<>|&"
 
 _TOKEN = re.compile(
     r"""
-    (?<![^\s();<>|&])\d+[<>][<>&|]*        # a redirection with its file descriptor: 2>&  1>>
-  | [();<>|&]+                              # operators: && ; | >> 2>&1's >&
-  | (?<![^\s();<>|&])\#.*                   # a comment: '#' at the start of a word, to the end
-  | (?:[^\s'"\\();<>|&]+ | '[^']*' | "(?:[^"\\]|\\[\s\S])*" | \\[\s\S] | \\\Z)+   # a word (sh keeps a last lone \)
-  | ['"]                                    # a quote that never closes
+    (?P<op>(?<![^ \t\n();<>|&])\d+[<>][<>&|]*   # a redirection with its file descriptor: 2>&  1>>
+      | [();<>|&]+)                             # operators: && ; | >> >&
+  | (?P<comment>(?<![^ \t\n();<>|&])\#[\s\S]*) # a comment: '#' at the start of a word, to the end
+  | (?P<word>(?:[^ \t\n'"\\();<>|&]+ | '[^']*' | "(?:[^"\\]|\\[\s\S])*" | \\[\s\S] | \\\Z)+)
+                                              # a word (sh keeps a last lone \)
+  | (?P<open>['"])                            # a quote that never closes
     """,
     re.VERBOSE,
 )
+#: Text without any of these is split on blanks alone.
+_SPECIAL = re.compile(r"""['"\\#();<>|&]""")
+_BLANKS = re.compile(r"[ \t\n]+")
 _QUOTED_PART = re.compile(r"""'([^']*)'|"((?:[^"\\]|\\[\s\S])*)"|\\([\s\S])""")
 _DOUBLE_QUOTE_ESCAPE = re.compile(r'\\([$`"\\\n])')
+class Operator(str):
+    """An unquoted operator token (``&&``, ``|``, ``2>&``): a quoted ``'|'`` is a plain word."""
+
+    __slots__ = ()
 
 
 class ShellSyntaxError(ValueError):
@@ -44,28 +52,29 @@ def _unquote_part(m: re.Match[str]) -> str:
 
 def unquote(word: str) -> str:
     """The word's value after sh removes quotes and backslashes (no expansions)."""
-    if "'" not in word and '"' not in word and "\\" not in word:
-        return word
+    if "\\" not in word:
+        if "'" not in word and '"' not in word:
+            return word
+        return _QUOTED_PART.sub(r"\1\2", word)  # no escapes: just drop the quotes (in C)
     return _QUOTED_PART.sub(_unquote_part, word)
 
 
 def words(text: str) -> list[str]:
     """sh's tokens of ``text``: unquoted words and operator strings; comments dropped.
 
-    A redirection keeps its file descriptor (``2>&``) so that ``2>&1`` is
-    not mistaken for a word ``2``. Raises :class:`ShellSyntaxError`.
+    Only space, tab and newline separate words, as in sh. A redirection keeps
+    its file descriptor (``2>&``) so that ``2>&1`` is not mistaken for a word
+    ``2``. Raises :class:`ShellSyntaxError`.
     """
+    if not _SPECIAL.search(text):
+        return [w for w in _BLANKS.split(text) if w]
     out: list[str] = []
-    for token in _TOKEN.findall(text):
-        first = token[0]
-        if first == "#":
+    for op, comment, word, open_quote in _TOKEN.findall(text):
+        if comment:
             break
-        if token in ("'", '"'):
+        if open_quote:
             raise ShellSyntaxError("No closing quotation")
-        if first in _OPERATOR_CHARS or (first.isdigit() and token[-1] in "<>&|" and token.rstrip("<>&|").isdigit()):
-            out.append(token)
-        else:
-            out.append(unquote(token))
+        out.append(Operator(op) if op else unquote(word))
     return out
 
 
@@ -79,6 +88,8 @@ def find_substitutions(command: str) -> list[tuple[int, int, str]]:
     ``$((`` (arithmetic) is not a command substitution. Linear in the
     length of ``command``. Raises :class:`ShellSyntaxError` when one never closes.
     """
+    if "$(" not in command and "`" not in command:
+        return []
     out: list[tuple[int, int, str]] = []
     in_double = False
     pos = 0

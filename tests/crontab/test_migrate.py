@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from luigi_fargate.crontab.migrate import MigrateOptions, migrate
-from luigi_fargate.crontab.rollback import rollback
 from luigi_fargate.crontab.parse import split_percent
 from luigi_fargate.crontab.plan import MARKER, PlanOptions, plan_crontab
+from luigi_fargate.crontab.rollback import rollback
 from luigi_fargate.errors import UserError
 from tests.conftest import BIN, base_env, luigi_fargate
 from tests.crontab.conftest import HERE

@@ -27,7 +27,7 @@ def sh_words(text: str) -> list[str] | None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.text(alphabet="ab '\"\\\t#=-", min_size=1, max_size=16))
+@given(st.text(alphabet="ab '\"\\\t#=-\x0c", min_size=1, max_size=16))
 def test_words_are_the_words_sh_makes(text: str) -> None:
     expected = sh_words(text)
     try:
