@@ -123,3 +123,25 @@ def test_a_state_of_another_crontab_is_refused(tmp_path: Path) -> None:
     _migrate(a, [2])
     with pytest.raises(UserError, match="records migrations of .*a.cron, not .*b.cron"):
         rollback(b, state_path=tmp_path / "a.cron.luigi-fargate.json")
+
+
+def test_a_version_1_state_still_rolls_back_and_leaves_unchecksummed_dags(tmp_path: Path, monkeypatch) -> None:
+    """States written before content hashes: paths as given (relative), no hashes; nothing unverified is deleted."""
+    crontab = tmp_path / "jobs.cron"
+    crontab.write_text(TEXT)
+    _migrate(crontab, [2])
+    v2 = json.loads((tmp_path / "jobs.cron.luigi-fargate.json").read_text())
+    step = v2["steps"][0]
+    (dag,) = step["dags"]
+    json_path, py_path = sorted(dag["files"])
+    monkeypatch.chdir(tmp_path)
+    v1 = {"version": 1, "crontab": "jobs.cron", "steps": [{
+        "at": step["at"], "mode": "comment", "backup": Path(step["backup"]).name,
+        "before_sha256": step["before_sha256"], "after_sha256": step["after_sha256"],
+        "lines": {"2": step["lines"]["2"]["before"]}, "replaced": {"2": step["lines"]["2"]["after"]},
+        "dags": [{"line": 2, "dag_id": dag["dag_id"], "py_path": "dags/cronjobs_reconcile.py",
+                  "json_path": "dags/cronjobs_reconcile.json", "findings": []}]}]}  # fmt: skip
+    (tmp_path / "jobs.cron.luigi-fargate.json").write_text(json.dumps(v1))
+    result = rollback(Path("jobs.cron"))
+    assert result.exact and crontab.read_text() == TEXT and result.removed_dags == []
+    assert all("no checksum recorded" in f for f in result.left_dags) and Path(json_path).exists() and Path(py_path).exists()
