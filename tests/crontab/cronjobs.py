@@ -62,7 +62,7 @@ class Derived(luigi.Task):
         return _out(f"derived-{self.day}.txt")
 
 
-class Results(luigi.ExternalTask):
+class CronResults(luigi.ExternalTask):
     """Files another system drops under results/<id>/."""
 
     path = luigi.Parameter()
@@ -71,25 +71,25 @@ class Results(luigi.ExternalTask):
         return _out(self.path)
 
 
-class Report(luigi.Task):
+class CronReport(luigi.Task):
     """A string id its upstream *derives* a path from (not a copy): the DAG can't keep it fixed."""
 
     id = luigi.Parameter()
 
     def requires(self):
-        return Results(path="results/{}/x".format(self.id))  # noqa: UP032 - the issue's exact case
+        return CronResults(path="results/{}/x".format(self.id))  # noqa: UP032 - the issue's exact case
 
     def output(self):
         return _out(f"report-{self.id}.txt")
 
 
-class Stamped(luigi.Task):
+class CronStamped(luigi.Task):
     """A templated string with a fixed upstream: migrates (the upstream doesn't move)."""
 
     stamp = luigi.Parameter()
 
     def requires(self):
-        return Results(path="results/static/x")
+        return CronResults(path="results/static/x")
 
     def output(self):
         return _out(f"stamped-{self.stamp}.txt")

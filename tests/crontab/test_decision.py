@@ -28,21 +28,21 @@ def _decided(text: str, folder: DagFolder | None = None):
 
 def test_an_upstream_path_derived_from_a_templated_string_is_refused(tmp_path: Path) -> None:
     """The issue's case: `--id $(date +%Y%m%d)`, upstream `path='results/{}/x'.format(self.id)`."""
-    line = "0 6 * * * luigi --module cronjobs Report --id $(date +\\%Y\\%m\\%d)"
+    line = "0 6 * * * luigi --module cronjobs CronReport --id $(date +\\%Y\\%m\\%d)"
     (p,) = _decided(line + "\n")
     assert p.status == "not-migratable"
     (reason,) = p.reasons
-    assert "upstream task Results takes path='results/20260602/x', then path='results/20260603/x'" in reason
+    assert "upstream task CronResults takes path='results/20260602/x', then path='results/20260603/x'" in reason
     assert "make --id a luigi.DateParameter" in reason
     crontab = tmp_path / "jobs.cron"
     crontab.write_text(line + "\n")
-    with pytest.raises(UserError, match="upstream task Results takes path="):
+    with pytest.raises(UserError, match="upstream task CronResults takes path="):
         migrate(crontab, PlanOptions(now=NOW), MigrateOptions(out_dir=tmp_path / "dags", lines=[1]))
     assert sorted(f.name for f in tmp_path.iterdir()) == ["jobs.cron"]
 
 
 def test_a_templated_string_whose_upstream_stays_put_migrates() -> None:
-    (p,) = _decided("0 * * * * luigi --module cronjobs Stamped --stamp $(date +\\%Y\\%m\\%d\\%H)\n")
+    (p,) = _decided("0 * * * * luigi --module cronjobs CronStamped --stamp $(date +\\%Y\\%m\\%d\\%H)\n")
     assert p.status == "migrate", p.reasons
 
 
@@ -68,8 +68,8 @@ TASKS = [
     "luigi --module cronjobs Reconcile --date $(date -d yesterday +\\%F)",
     "luigi --module cronjobs Snapshot --stamp $(date -u +\\%Y\\%m\\%d\\%H)",
     "python3 -m luigi --module cronjobs Derived --day $(date +\\%Y\\%m\\%d)",
-    "luigi cronjobs.Report --id `date +\\%Y\\%m\\%d`",
-    "luigi --module cronjobs Stamped --stamp $(date +\\%F)",
+    "luigi cronjobs.CronReport --id `date +\\%Y\\%m\\%d`",
+    "luigi --module cronjobs CronStamped --stamp $(date +\\%F)",
     "luigi --module cronjobs Snapshot --stamp $(hostname)",
     "luigi --module cronjobs Snapshot --stamp $(date +%F)",
     "luigi --module cronjobs Snapshot --token ghp_abcdefghijklmnopqrstuvwxyz0123456789",
