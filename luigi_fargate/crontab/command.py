@@ -5,8 +5,9 @@ Handles what crontabs around Luigi look like in practice: ``cd DIR &&``,
 ``nohup``/``env`` wrappers (``flock -c '...'`` too), ``luigi --module m Task``,
 ``python -m luigi``, ``luigi m.Task``, and in-house wrapper scripts given as
 glob patterns (a wrapper is a program that passes its arguments on to Luigi).
-Words come from :mod:`shlex`; command substitutions are set aside first and
-handed to :mod:`luigi_fargate.crontab.dates` when they appear in a parameter.
+Words come from :mod:`luigi_fargate.crontab.shellwords`; command substitutions
+are set aside first and handed to :mod:`luigi_fargate.crontab.dates` when they
+appear in a parameter.
 """
 
 from __future__ import annotations
@@ -14,37 +15,28 @@ from __future__ import annotations
 import fnmatch
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from luigi_fargate.crontab.dates import DateError, DateExpr, find_substitutions, parse_date_command
+from luigi_fargate.crontab.dates import DateError, DateExpr, parse_date_command
+from luigi_fargate.crontab.shellwords import Operator, ShellSyntaxError, find_substitutions, words
 
 _PLACEHOLDER = "__LFSUB{}__"
-_PLACEHOLDER_RE = re.compile(r"__LFSUB(\d+)__")
+PLACEHOLDER_RE = re.compile(r"__LFSUB(\d+)__")
 _SEPARATORS = {"&&", ";", "||", "|", "|&", "&", ";;"}
 _REDIRECTS = {">", ">>", "<", ">&", "&>", "&>>", "<&", ">|", "<<", "<<<", "<>"}
 _PYTHON = re.compile(r"^python(\d+(\.\d+)?)?$")
+#: A Luigi task parameter name as written on the command line (``--date``, ``--Family-param``).
+_PARAM_NAME = re.compile(r"^[A-Za-z_][\w-]*$")
 #: Luigi options that configure the worker/scheduler, not the task: dropped, since
 #: the runner runs exactly one task and brings its own lock.
-_CORE_FLAGS = {
-    "--local-scheduler",
-    "--no-lock",
-    "--take-lock",
-    "--parallel-scheduling",
-    "--assistant",
-    "--help",
-    "--help-all",
-}
+_CORE_FLAGS = {"--local-scheduler", "--no-lock", "--take-lock", "--parallel-scheduling", "--assistant",
+               "--help", "--help-all"}  # fmt: skip
 _CORE_VALUED = {"--workers", "--scheduler-host", "--scheduler-port", "--scheduler-url", "--lock-size", "--lock-pid-dir",
                 "--log-level", "--logging-conf-file", "--parallel-scheduling-processes"}  # fmt: skip
-_CORE_SECTIONS = (
-    "--worker-",
-    "--core-",
-    "--scheduler-",
-    "--retcode-",
-    "--execution-summary-",
-    "--email-",
-    "--smtp-",
-)
+_CORE_SECTIONS = ("--worker-", "--core-", "--scheduler-", "--retcode-", "--execution-summary-", "--email-", "--smtp-")
+#: Options of ``luigi-fargate run`` that take a value (a --cutover line read back).
+_RUNNER_VALUED = {"--allow", "--lock", "--on-locked", "--lock-timeout", "--lock-poll", "--log-format"}
 
 
 class CommandError(ValueError):
@@ -60,39 +52,39 @@ class CommandError(ValueError):
 class LuigiInvocation:
     module: str
     family: str
-    params: list[str]  # task parameters; placeholders stand for substitutions
+    #: task parameters as (name, value); value None for a flag (``--dry-run``);
+    #: placeholders in values stand for command substitutions.
+    params: list[tuple[str, str | None]]
     substitutions: dict[str, str] = field(default_factory=dict)  # placeholder -> text as written
     dates: dict[str, DateExpr] = field(default_factory=dict)  # placeholder -> parsed date
     env: dict[str, str] = field(default_factory=dict)  # VAR=value prefixes and `export`s
     cwd: str | None = None
     timeout_seconds: float | None = None
+    timeout_text: str | None = None  # as written: "2h"
     notes: list[str] = field(default_factory=list)
-    redirects: str = ""  # e.g. " >> /var/log/x.log 2>&1", kept when the line stays in cron
+    redirects: list[tuple[str, str]] = field(default_factory=list)  # (operator with fd, target), kept in cron
 
     def shown_params(self) -> list[tuple[str, str]]:
-        """Like :meth:`param_items`, with substitutions as written in the crontab."""
+        """(name, value) pairs, substitutions as written in the crontab (a flag's value is "")."""
         return [
-            (n, _PLACEHOLDER_RE.sub(lambda m: self.substitutions.get(m[0], m[0]), v))
-            for n, v in self.param_items()
+            (n, PLACEHOLDER_RE.sub(lambda m: self.substitutions.get(m[0], m[0]), v or ""))
+            for n, v in self.params
         ]
 
     def param_items(self) -> list[tuple[str, str]]:
-        """(name, value) pairs of ``--name value`` task parameters."""
-        out, it = [], iter(self.params)
-        for word in it:
-            if word.startswith("--"):
-                name, eq, value = word[2:].partition("=")
-                if not eq:
-                    value = next(it, "")
-                out.append((name, value))
-        return out
+        """(name, value) pairs of the task parameters (a flag's value is "")."""
+        return [(n, v or "") for n, v in self.params]
 
 
 def parse_command(command: str, wrappers: tuple[str, ...] = ()) -> LuigiInvocation:
     """The Luigi invocation in ``command`` (cron's ``%`` already handled), or CommandError."""
     table: dict[str, str] = {}
     inv = _parse_text(command, wrappers, table)
-    inv.substitutions = {k: v for k, v in table.items() if any(k in p for p in inv.params)}
+    used = {m[0] for _, v in inv.params if v for m in PLACEHOLDER_RE.finditer(v)}
+    unknown = used - table.keys()
+    if unknown:
+        raise CommandError(f"unknown substitution {sorted(unknown)[0]}", is_luigi=True)
+    inv.substitutions = {k: table[k] for k in sorted(used)}
     for placeholder, written in inv.substitutions.items():
         inner = written[2:-1] if written.startswith("$(") else written[1:-1]
         try:
@@ -106,39 +98,34 @@ def _set_aside(command: str, table: dict[str, str]) -> str:
     """Replace each command substitution by a placeholder word recorded in ``table``."""
     try:
         subs = find_substitutions(command)
-    except DateError as exc:
+    except ShellSyntaxError as exc:
         raise CommandError(str(exc), is_luigi="luigi" in command) from None
-    text = command
-    for start, end, _inner in reversed(subs):
+    pieces: list[str] = []
+    pos = 0
+    for start, end, _inner in subs:
         key = _PLACEHOLDER.format(len(table))
         table[key] = command[start:end]
-        text = text[:start] + key + text[end:]
-    return text
-
-
-_FD_REDIRECT = re.compile(r"(?<![\w/.=-])(\d)(?=[<>])")
-_FD_WORD = re.compile(r"^__LFFD(\d)__$")
+        pieces += [command[pos:start], key]
+        pos = end
+    pieces.append(command[pos:])
+    return "".join(pieces)
 
 
 def _words(text: str) -> list[str]:
-    # shlex splits "2>&1" into "2", ">&", "1", losing that the 2 touched the ">": mark it.
-    text = _FD_REDIRECT.sub(r"__LFFD\1__ ", text)
-    lexer = shlex.shlex(text, posix=True, punctuation_chars=True)
-    lexer.whitespace_split = True
-    lexer.commenters = ""
     try:
-        return list(lexer)
-    except ValueError as exc:
+        return words(text)
+    except ShellSyntaxError as exc:
         raise CommandError(f"shell syntax: {exc}", is_luigi="luigi" in text) from None
 
 
-def _parse_text(command: str, wrappers: tuple[str, ...], table: dict[str, str]) -> LuigiInvocation:
-    text = _set_aside(command, table)
-    words = _words(text)
+def _segments(tokens: list[str]) -> tuple[list[list[str]], list[str]]:
+    """Simple commands and the operators joining them."""
+    if _SEPARATORS.isdisjoint(tokens):
+        return [tokens], []
     segments: list[list[str]] = [[]]
     joins: list[str] = []
-    for w in words:
-        if w in _SEPARATORS:
+    for w in tokens:
+        if isinstance(w, Operator) and w in _SEPARATORS:
             joins.append(w)
             segments.append([])
         else:
@@ -146,33 +133,29 @@ def _parse_text(command: str, wrappers: tuple[str, ...], table: dict[str, str]) 
     if segments and not segments[-1] and joins and joins[-1] in (";", "&"):
         segments.pop()
         joins.pop()
-    luigi_like = "luigi" in text or any(_matches(w, wrappers) for w in words)
+    return segments, joins
+
+
+def _check_joins(joins: list[str], luigi_like: bool) -> None:
     for j in joins:
         if j in ("|", "|&"):
-            raise CommandError(
-                "pipes into another program (its output handling would be lost)", is_luigi=luigi_like
-            )
+            raise CommandError("pipes into another program (its output handling would be lost)", is_luigi=luigi_like)
         if j == "||":
             raise CommandError("runs a fallback command with `||`", is_luigi=luigi_like)
         if j == "&":
             raise CommandError("runs a command in the background with `&`", is_luigi=luigi_like)
+
+
+def _parse_text(command: str, wrappers: tuple[str, ...], table: dict[str, str]) -> LuigiInvocation:
+    text = _set_aside(command, table)
+    tokens = _words(text)
+    segments, joins = _segments(tokens)
+    luigi_like = "luigi" in text or bool(wrappers and any(_matches(w, wrappers) for w in tokens))
+    _check_joins(joins, luigi_like)
     env: dict[str, str] = {}
     cwd: str | None = None
     for seg in segments[:-1]:
-        if seg and seg[0] == "cd" and len(seg) == 2:
-            if _PLACEHOLDER_RE.search(seg[1]) or "$" in seg[1]:
-                raise CommandError(f"cd into a computed directory {seg[1]!r}", is_luigi=luigi_like)
-            cwd = seg[1] if cwd is None or seg[1].startswith("/") else f"{cwd.rstrip('/')}/{seg[1]}"
-        elif seg and seg[0] == "export" and all("=" in a for a in seg[1:]):
-            env.update(a.split("=", 1) for a in seg[1:])
-        elif seg and all(_assignment(a) for a in seg):
-            env.update(a.split("=", 1) for a in seg)
-        else:
-            shown = " ".join(seg)
-            raise CommandError(
-                f"runs `{shown}` before the job; only `cd DIR` and `export VAR=...` can move",
-                is_luigi=luigi_like,
-            )
+        cwd = _leading_segment(seg, env, cwd, luigi_like)
     inv = _parse_simple(segments[-1], wrappers, table)
     inv.env = {**env, **inv.env}
     if cwd and inv.cwd and not inv.cwd.startswith("/"):
@@ -181,28 +164,43 @@ def _parse_text(command: str, wrappers: tuple[str, ...], table: dict[str, str]) 
     return inv
 
 
+def _leading_segment(seg: list[str], env: dict[str, str], cwd: str | None, luigi_like: bool) -> str | None:
+    """A command before the job: ``cd DIR`` (returns the new directory) or an environment setting."""
+    if seg and seg[0] == "cd" and len(seg) == 2:
+        if PLACEHOLDER_RE.search(seg[1]) or "$" in seg[1] or seg[1].startswith("~") or seg[1] == "-":
+            raise CommandError(f"cd into a computed directory {seg[1]!r}", is_luigi=luigi_like)
+        return seg[1] if cwd is None or seg[1].startswith("/") else f"{cwd.rstrip('/')}/{seg[1]}"
+    if seg and seg[0] == "export" and all("=" in a for a in seg[1:]):
+        env.update(a.split("=", 1) for a in seg[1:])
+        return cwd
+    if seg and all(_assignment(a) for a in seg):
+        env.update(a.split("=", 1) for a in seg)
+        return cwd
+    raise CommandError(
+        f"runs `{' '.join(seg)}` before the job; only `cd DIR` and `export VAR=...` can move", is_luigi=luigi_like
+    )
+
+
 def _assignment(word: str) -> bool:
     name, eq, _ = word.partition("=")
     return bool(eq) and name.isidentifier()
 
 
 def _matches(word: str, patterns: tuple[str, ...]) -> bool:
-    return any(
-        fnmatch.fnmatchcase(word, p) or fnmatch.fnmatchcase(word.rsplit("/", 1)[-1], p) for p in patterns
-    )
+    return any(fnmatch.fnmatchcase(word, p) or fnmatch.fnmatchcase(word.rsplit("/", 1)[-1], p) for p in patterns)
 
 
-def _strip_redirects(words: list[str]) -> tuple[list[str], str]:
-    """The words without redirections, and the redirections as shell text."""
+def _strip_redirects(tokens: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """The words without redirections, and the redirections as (operator with fd, target)."""
+    if not any(isinstance(w, Operator) and w.lstrip("0123456789") in _REDIRECTS for w in tokens):
+        return tokens, []
     out: list[str] = []
-    redirects = ""
+    redirects: list[tuple[str, str]] = []
     i = 0
-    while i < len(words):
-        w = words[i]
-        if w in _REDIRECTS:
-            fd = _FD_WORD.sub(r"\1", out.pop()) if out and _FD_WORD.match(out[-1]) else ""  # 2>&1
-            target = words[i + 1] if i + 1 < len(words) else ""
-            redirects += f" {fd}{w}{'' if w.endswith('&') else ' '}{shlex.quote(target)}"
+    while i < len(tokens):
+        w = tokens[i]
+        if isinstance(w, Operator) and w.lstrip("0123456789") in _REDIRECTS:
+            redirects.append((w, tokens[i + 1] if i + 1 < len(tokens) else ""))
             i += 2
             continue
         out.append(w)
@@ -220,129 +218,163 @@ def _duration(text: str) -> float | None:
         return None
 
 
-def _parse_simple(words: list[str], wrappers: tuple[str, ...], table: dict[str, str]) -> LuigiInvocation:
-    words, redirects = _strip_redirects(words)
-    env: dict[str, str] = {}
-    notes: list[str] = []
+@dataclass
+class _Around:
+    """What the programs wrapped around the Luigi command contribute."""
+
+    wrappers: tuple[str, ...]
+    table: dict[str, str]
+    env: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
     timeout: float | None = None
-    while words and _assignment(words[0]):
-        k, v = words.pop(0).split("=", 1)
-        env[k] = v
-    while words:
-        prog = words[0].rsplit("/", 1)[-1]
-        if _matches(words[0], wrappers):
-            notes.append(f"wrapper script {words[0]} replaced by the luigi-fargate runner")
-            inv = _luigi_args(words[1:])
-            break
-        if prog in ("nohup", "chronic", "setsid"):
-            words = words[1:]
-        elif prog == "nice":
-            words = _skip_options(words[1:], valued={"-n", "--adjustment"}, stop=set())
-        elif prog == "ionice":
-            words = _skip_options(words[1:], valued={"-c", "-n", "--class", "--classdata"}, stop=set())
-        elif prog == "timeout":
-            words = _skip_options(words[1:], valued={"-s", "-k", "--signal", "--kill-after"}, stop=set())
-            if not words:
-                raise CommandError("timeout without a command", is_luigi=False)
-            timeout = _duration(words.pop(0))
-        elif prog == "env":
-            words = words[1:]
-            while words and (words[0].startswith("-") or _assignment(words[0])):
-                w = words.pop(0)
-                if w in ("-i", "--ignore-environment"):
-                    notes.append(
-                        "env -i: the job ran with an empty environment; the runner inherits the worker's"
-                    )
-                elif w in ("-u", "--unset"):
-                    words = words[1:]
-                elif _assignment(w):
-                    k, v = w.split("=", 1)
-                    env[k] = v
-        elif prog == "flock":
-            rest = _skip_options(
-                words[1:],
-                valued={"-w", "--wait", "--timeout", "-E", "--conflict-exit-code"},
-                stop={"-c", "--command"},
-            )
-            if len(rest) < 2:
-                raise CommandError("flock without a command", is_luigi=False)
-            notes.append(f"flock {rest[0]} replaced by the runner's lock (same task, one runner at a time)")
-            if rest[1] in ("-c", "--command"):
-                if len(rest) < 3:
-                    raise CommandError("flock -c without a command", is_luigi=False)
-                inner = _parse_text(rest[2], wrappers, table)
-                inner.env = {**env, **inner.env}
-                inner.notes = notes + inner.notes
-                inner.timeout_seconds = inner.timeout_seconds or timeout
-                return inner
-            words = rest[1:]
-        elif prog == "luigi":
-            inv = _luigi_args(words[1:])
-            break
-        elif _PYTHON.match(prog) and words[1:3] == ["-m", "luigi"]:
-            inv = _luigi_args(words[3:])
-            break
-        elif prog == "luigi-fargate" and words[1:2] == ["run"]:
-            rest = _skip_options(
-                words[2:],
-                valued={"--allow", "--lock", "--on-locked", "--lock-timeout", "--lock-poll", "--log-format"},
-                stop=set(),
-            )
-            if len(rest) < 2:
-                raise CommandError("luigi-fargate run without MODULE FAMILY", is_luigi=True)
-            inv = LuigiInvocation(rest[0], rest[1], _task_params(rest[2:], []))
-            inv.notes.append("already runs through the luigi-fargate runner (a --cutover line)")
-            break
-        else:
-            shown = words[0] if not _PLACEHOLDER_RE.search(words[0]) else "a computed command"
-            raise CommandError(f"runs {shown}, not Luigi", is_luigi=False)
-    else:
-        raise CommandError("no command", is_luigi=False)
-    inv.env = {**env, **inv.env}
-    inv.notes = notes + inv.notes
-    inv.timeout_seconds = timeout
-    inv.redirects = redirects
-    for p in inv.params:
-        for m in _PLACEHOLDER_RE.finditer(p):
-            if m[0] not in table:
-                raise CommandError(f"unknown substitution in {p!r}", is_luigi=True)
+    timeout_text: str | None = None
+
+
+#: A wrapper program's handler: the words after it, or the finished invocation.
+_Handler = Callable[[list[str], _Around], "list[str] | LuigiInvocation"]
+
+
+def _pass_through(rest: list[str], around: _Around) -> list[str]:
+    return rest
+
+
+def _nice(rest: list[str], around: _Around) -> list[str]:
+    return _skip_options(rest, valued={"-n", "--adjustment"})
+
+
+def _ionice(rest: list[str], around: _Around) -> list[str]:
+    return _skip_options(rest, valued={"-c", "-n", "--class", "--classdata"})
+
+
+def _timeout(rest: list[str], around: _Around) -> list[str]:
+    rest = _skip_options(rest, valued={"-s", "-k", "--signal", "--kill-after"})
+    if not rest:
+        raise CommandError("timeout without a command", is_luigi=False)
+    around.timeout_text = rest[0]
+    around.timeout = _duration(rest.pop(0))
+    return rest
+
+
+def _env(rest: list[str], around: _Around) -> list[str]:
+    while rest and (rest[0].startswith("-") or _assignment(rest[0])):
+        w = rest.pop(0)
+        if w in ("-i", "--ignore-environment"):
+            around.notes.append("env -i: the job ran with an empty environment; the runner inherits the worker's")
+        elif w in ("-u", "--unset"):
+            rest = rest[1:]
+        elif _assignment(w):
+            k, v = w.split("=", 1)
+            around.env[k] = v
+    return rest
+
+
+def _flock(rest: list[str], around: _Around) -> list[str] | LuigiInvocation:
+    rest = _skip_options(
+        rest, valued={"-w", "--wait", "--timeout", "-E", "--conflict-exit-code"}, stop={"-c", "--command"}
+    )
+    if len(rest) < 2:
+        raise CommandError("flock without a command", is_luigi=False)
+    around.notes.append(f"flock {rest[0]} replaced by the runner's lock (same task, one runner at a time)")
+    if rest[1] not in ("-c", "--command"):
+        return rest[1:]
+    if len(rest) < 3:
+        raise CommandError("flock -c without a command", is_luigi=False)
+    inner = _parse_text(rest[2], around.wrappers, around.table)
+    inner.env = {**around.env, **inner.env}
+    inner.notes = around.notes + inner.notes
+    inner.timeout_seconds = inner.timeout_seconds or around.timeout
+    inner.timeout_text = inner.timeout_text or around.timeout_text
+    return inner
+
+
+def _luigi(rest: list[str], around: _Around) -> LuigiInvocation:
+    return _luigi_args(rest)
+
+
+def _runner(rest: list[str], around: _Around) -> LuigiInvocation:
+    """``luigi-fargate run [options] MODULE FAMILY params``: a --cutover line read back."""
+    if rest[:1] != ["run"]:
+        raise CommandError("runs luigi-fargate without `run`", is_luigi=True)
+    rest = _skip_options(rest[1:], valued=_RUNNER_VALUED)
+    if len(rest) < 2:
+        raise CommandError("luigi-fargate run without MODULE FAMILY", is_luigi=True)
+    inv = LuigiInvocation(rest[0], rest[1], _task_params(rest[2:]))
+    inv.notes.append("already runs through the luigi-fargate runner (a --cutover line)")
     return inv
 
 
-def _skip_options(words: list[str], valued: set[str], stop: set[str]) -> list[str]:
+_HANDLERS: dict[str, _Handler] = {
+    "nohup": _pass_through, "chronic": _pass_through, "setsid": _pass_through, "nice": _nice, "ionice": _ionice,
+    "timeout": _timeout, "env": _env, "flock": _flock, "luigi": _luigi, "luigi-fargate": _runner,
+}  # fmt: skip
+
+
+def _handler_for(tokens: list[str], around: _Around) -> tuple[_Handler, list[str]]:
+    """The handler of the program ``tokens`` starts with, and its arguments."""
+    prog = tokens[0].rsplit("/", 1)[-1]
+    if _matches(tokens[0], around.wrappers):
+        around.notes.append(f"wrapper script {tokens[0]} replaced by the luigi-fargate runner")
+        return _luigi, tokens[1:]
+    if _PYTHON.match(prog) and tokens[1:3] == ["-m", "luigi"]:
+        return _luigi, tokens[3:]
+    if prog in _HANDLERS:
+        return _HANDLERS[prog], tokens[1:]
+    shown = tokens[0] if not PLACEHOLDER_RE.search(tokens[0]) else "a computed command"
+    raise CommandError(f"runs {shown}, not Luigi", is_luigi=False)
+
+
+def _parse_simple(tokens: list[str], wrappers: tuple[str, ...], table: dict[str, str]) -> LuigiInvocation:
+    """The job's own simple command: assignments, wrapper programs, then Luigi."""
+    tokens, redirects = _strip_redirects(tokens)
+    around = _Around(wrappers, table)
+    while tokens and _assignment(tokens[0]):
+        k, v = tokens.pop(0).split("=", 1)
+        around.env[k] = v
+    result: list[str] | LuigiInvocation = tokens
+    while isinstance(result, list):
+        if not result:
+            raise CommandError("no command", is_luigi=False)
+        handler, rest = _handler_for(result, around)
+        result = handler(rest, around)
+        if isinstance(result, LuigiInvocation) and handler is _flock:
+            return result  # flock -c '...': the inner command was parsed as a whole
+    inv = result
+    inv.env = {**around.env, **inv.env}
+    inv.notes = around.notes + inv.notes
+    inv.timeout_seconds, inv.timeout_text = around.timeout, around.timeout_text
+    inv.redirects = redirects
+    return inv
+
+
+def _skip_options(tokens: list[str], valued: set[str], stop: frozenset[str] | set[str] = frozenset()) -> list[str]:
     """The words after a wrapper's options (``valued`` ones take an argument; ``stop`` ends them)."""
     i = 0
-    while (
-        i < len(words)
-        and words[i].startswith("-")
-        and words[i] not in stop
-        and not words[i].lstrip("-").isdigit()
-    ):
-        opt = words[i].split("=", 1)[0]
-        i += 2 if opt in valued and "=" not in words[i] else 1
-    if i < len(words) and words[i].startswith("-") and words[i].lstrip("-").isdigit():
+    while i < len(tokens) and tokens[i].startswith("-") and tokens[i] not in stop and not tokens[i].lstrip("-").isdigit():
+        opt = tokens[i].split("=", 1)[0]
+        i += 2 if opt in valued and "=" not in tokens[i] else 1
+    if i < len(tokens) and tokens[i].startswith("-") and tokens[i].lstrip("-").isdigit():
         i += 1  # nice -10
-    return words[i:]
+    return tokens[i:]
 
 
-def _luigi_args(words: list[str]) -> LuigiInvocation:
+def _luigi_args(tokens: list[str]) -> LuigiInvocation:
     module: str | None = None
     family: str | None = None
     dropped: list[str] = []
     rest: list[str] = []
     i = 0
-    while i < len(words):
-        w = words[i]
+    while i < len(tokens):
+        w = tokens[i]
         opt = w.split("=", 1)[0]
         if opt == "--module":
-            module = w.split("=", 1)[1] if "=" in w else (words[i + 1] if i + 1 < len(words) else None)
+            module = w.split("=", 1)[1] if "=" in w else (tokens[i + 1] if i + 1 < len(tokens) else None)
             i += 1 if "=" in w else 2
         elif opt in _CORE_FLAGS:
             dropped.append(w)
             i += 1
         elif opt in _CORE_VALUED or (opt.startswith(_CORE_SECTIONS) and family is None):
-            takes_value = "=" not in w and i + 1 < len(words) and not words[i + 1].startswith("--")
-            dropped.append(" ".join(words[i : i + (2 if takes_value else 1)]))
+            takes_value = "=" not in w and i + 1 < len(tokens) and not tokens[i + 1].startswith("--")
+            dropped.append(" ".join(tokens[i : i + (2 if takes_value else 1)]))
             i += 2 if takes_value else 1
         elif family is None and not w.startswith("-"):
             family = w
@@ -354,23 +386,33 @@ def _luigi_args(words: list[str]) -> LuigiInvocation:
         raise CommandError("luigi without a task family", is_luigi=True)
     if module is None:
         if "." not in family:
-            raise CommandError(
-                f"luigi {family} without --module: can't tell which module defines it", is_luigi=True
-            )
+            raise CommandError(f"luigi {family} without --module: can't tell which module defines it", is_luigi=True)
         module, family = family.rsplit(".", 1)
-    inv = LuigiInvocation(module, family, _task_params(rest, dropped))
+    inv = LuigiInvocation(module, family, _task_params(rest))
     if dropped:
-        inv.notes.append(
-            "dropped Luigi options (the runner runs one task with its own lock): " + " ".join(dropped)
-        )
+        inv.notes.append("dropped Luigi options (the runner runs one task with its own lock): " + " ".join(dropped))
     return inv
 
 
-def _task_params(words: list[str], dropped: list[str]) -> list[str]:
-    out: list[str] = []
-    for w in words:
-        if w.startswith("--") and "=" in w:
-            out += w.split("=", 1)
+def _task_params(tokens: list[str]) -> list[tuple[str, str | None]]:
+    """``--name value`` / ``--name=value`` / ``--flag`` words as (name, value) pairs, as Luigi's parser reads them."""
+    out: list[tuple[str, str | None]] = []
+    i = 0
+    while i < len(tokens):
+        w = tokens[i]
+        if not w.startswith("--") or not _PARAM_NAME.match(w[2:].split("=", 1)[0]):
+            raise CommandError(
+                f"argument {shlex.quote(w)} is not a task parameter (--name value); fix the crontab line",
+                is_luigi=True,
+            )
+        name, eq, value = w[2:].partition("=")
+        if eq:
+            out.append((name, value))
+            i += 1
+        elif i + 1 < len(tokens) and not tokens[i + 1].startswith("--"):
+            out.append((name, tokens[i + 1]))
+            i += 2
         else:
-            out.append(w)
+            out.append((name, None))  # a BoolParameter given as a flag
+            i += 1
     return out

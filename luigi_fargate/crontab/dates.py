@@ -43,42 +43,6 @@ class DateExpr:
         return self.fmt == "%Y-%m-%d" and self.hours == 0
 
 
-def find_substitutions(command: str) -> list[tuple[int, int, str]]:
-    """(start, end, inner command) of each ``$( )`` and backtick outside single quotes."""
-    out: list[tuple[int, int, str]] = []
-    i, quote = 0, ""
-    while i < len(command):
-        ch = command[i]
-        if quote == "'":
-            if ch == "'":
-                quote = ""
-        elif ch == "\\":
-            i += 1
-        elif ch == "'" and not quote:
-            quote = "'"
-        elif ch == '"':
-            quote = "" if quote == '"' else '"'
-        elif command.startswith("$(", i) and not command.startswith("$((", i):
-            depth, j = 1, i + 2
-            while j < len(command) and depth:
-                depth += {"(": 1, ")": -1}.get(command[j], 0)
-                j += 1
-            if depth:
-                raise DateError(f"unbalanced $( in {command[i:]!r}")
-            out.append((i, j, command[i + 2 : j - 1]))
-            i = j
-            continue
-        elif ch == "`":
-            j = command.find("`", i + 1)
-            if j < 0:
-                raise DateError(f"unbalanced backtick in {command[i:]!r}")
-            out.append((i, j + 1, command[i + 1 : j]))
-            i = j + 1
-            continue
-        i += 1
-    return out
-
-
 def parse_date_command(text: str, inner: str) -> DateExpr:
     """``date -d yesterday +%F`` (the inside of a substitution) -> DateExpr."""
     try:

@@ -10,6 +10,7 @@ croniter (ranges, steps, names, ``L``), not by regexes of our own.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,30 +28,50 @@ class CrontabLine:
     env: dict[str, str] = field(default_factory=dict)  # for jobs: the environment lines above
     schedule: Schedule | None = None
     user: str | None = None  # system crontab user column
-    command: str = ""  # as written (``\\%`` still escaped)
+    command: str = ""  # as sh gets it: after cron's ``%`` rule (``\\%`` unescaped)
     stdin: str | None = None  # text after the first unescaped ``%``: cron feeds it to stdin
     error: str = ""  # for malformed lines: what is wrong
 
 
-def split_percent(command: str) -> tuple[str, str | None]:
-    """Cron's ``%`` rule: the first unescaped ``%`` ends the command; the rest is stdin.
+#: What C's isspace() calls blank, minus the newline that ends the line: cron skips these.
+_BLANKS = " \t\r\f\v"
+#: Cron separates the schedule fields, the user and the command by spaces and tabs only.
+_FIELD_SEPARATOR = re.compile(r"[ \t]+")
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+_PERCENT_SCAN = re.compile(r"\\[\s\S]|%")
 
-    ``\\%`` stands for a literal ``%`` (the backslash is removed). Returns the
-    command with escapes removed and the stdin text (None when there is none).
+
+def split_percent(command: str) -> tuple[str, str | None]:
+    """Cron's ``%`` rule, as cronie and Vixie cron apply it (do_command.c).
+
+    A backslash makes the next character literal; only in ``\\%`` is the
+    backslash removed. The first ``%`` not so escaped ends the command, and
+    the rest, with every ``%`` turned into a newline, is the job's stdin.
+    So ``\\\\%`` is a backslash followed by an unescaped ``%``. Returns the
+    command as sh sees it and the stdin text (None when there is none).
     """
-    out: list[str] = []
-    i = 0
-    while i < len(command):
-        ch = command[i]
-        if ch == "\\" and i + 1 < len(command) and command[i + 1] == "%":
-            out.append("%")
-            i += 2
-            continue
-        if ch == "%":
-            return "".join(out), command[i + 1 :].replace("%", "\n")
-        out.append(ch)
-        i += 1
-    return "".join(out), None
+    for m in _PERCENT_SCAN.finditer(command):
+        if m[0] == "%":
+            head = command[: m.start()]
+            return _unescape_percents(head), command[m.end() :].replace("%", "\n")
+    return _unescape_percents(command), None
+
+
+def _unescape_percents(text: str) -> str:
+    if "\\%" not in text:
+        return text
+    return _PERCENT_SCAN.sub(lambda m: "%" if m[0] == "\\%" else m[0], text)
+
+
+def crontab_lines(text: str) -> list[str]:
+    """The lines cron reads: only ``\\n`` ends one (form feed, lone CR, U+2028, NEL don't).
+
+    A ``\\r`` right before the ``\\n`` is taken as part of the line ending.
+    """
+    pieces = text.split("\n")
+    if pieces and pieces[-1] == "":
+        pieces.pop()  # the text ends with a newline: no line after it
+    return [p[:-1] if p.endswith("\r") else p for p in pieces]
 
 
 def _env_assignment(text: str) -> tuple[str, str] | None:
@@ -69,9 +90,9 @@ def parse_crontab(text: str, *, system: bool = False) -> list[CrontabLine]:
     """Every line of ``text`` classified; never raises for bad content."""
     env: dict[str, str] = {}
     lines: list[CrontabLine] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        stripped = raw.strip()
-        if any("\udc80" <= c <= "\udcff" for c in raw):  # bytes that aren't UTF-8 (kept by surrogateescape)
+    for number, raw in enumerate(crontab_lines(text), start=1):
+        stripped = raw.strip(_BLANKS)
+        if _NOT_UTF8.search(raw):  # bytes that aren't UTF-8 (kept by surrogateescape)
             lines.append(
                 CrontabLine(
                     number, raw, "malformed", error="not valid UTF-8 text; fix the encoding of this line"
@@ -94,9 +115,9 @@ def parse_crontab(text: str, *, system: bool = False) -> list[CrontabLine]:
 
 
 def _job_line(number: int, raw: str, env: dict[str, str], system: bool) -> CrontabLine:
-    stripped = raw.strip()
+    stripped = raw.strip(_BLANKS)
     n_fields = 1 if stripped.startswith("@") else 5
-    parts = stripped.split(None, n_fields + (1 if system else 0))
+    parts = _FIELD_SEPARATOR.split(stripped, maxsplit=n_fields + (1 if system else 0))
     expected = n_fields + (2 if system else 1)
     if len(parts) < expected:
         what = "@preset" if n_fields == 1 else "five schedule fields"

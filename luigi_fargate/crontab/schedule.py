@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,23 +54,39 @@ class Schedule:
 
 
 def parse_schedule(written: str) -> Schedule:
+    """The schedule of a crontab line; ScheduleError says why cron would reject it."""
+    why = _schedule_error(written)
+    if why:
+        raise ScheduleError(why)
+    return Schedule(written, None if written == "@reboot" else PRESETS.get(written, written))
+
+
+@functools.lru_cache(maxsize=4096)
+def _schedule_error(written: str) -> str | None:
+    """Why ``written`` is no schedule, or None (cached: big crontabs repeat their schedules)."""
+    try:
+        _check_schedule(written)
+    except ScheduleError as exc:
+        return str(exc)
+    return None
+
+
+def _check_schedule(written: str) -> None:
     from croniter import croniter
 
     if written.startswith("@"):
-        if written == "@reboot":
-            return Schedule(written, None)
-        if written not in PRESETS:
+        if written != "@reboot" and written not in PRESETS:
             raise ScheduleError(f"unknown preset {written!r}; cron knows {', '.join(['@reboot', *PRESETS])}")
-        return Schedule(written, PRESETS[written])
+        return
     if "#" in written or "?" in written or any(f.endswith("L") and f != "L" for f in written.split()):
         raise ScheduleError(f"{written!r}: '#', '?' and 'nL' are Quartz syntax, not cron")
     if not croniter.is_valid(written):
         raise ScheduleError(
             f"{written!r}: not a valid cron schedule (minute hour day-of-month month day-of-week)"
         )
-    return Schedule(written, written)
 
 
+@functools.lru_cache(maxsize=4096)
 def _expanded(cron: str) -> list[list[int | str]]:
     from croniter import croniter
 
@@ -195,6 +212,7 @@ def dst_conflicts(schedule: Schedule, zone: str, start: dt.datetime, end: dt.dat
     return out
 
 
+@functools.lru_cache(maxsize=256)
 def _transition_days(tz: zoneinfo.ZoneInfo, start: dt.datetime, end: dt.datetime) -> list[dt.date]:
     days = []
     t = start

@@ -60,3 +60,36 @@ class Derived(luigi.Task):
 
     def output(self):
         return _out(f"derived-{self.day}.txt")
+
+
+class CronResults(luigi.ExternalTask):
+    """Files another system drops under results/<id>/."""
+
+    path = luigi.Parameter()
+
+    def output(self):
+        return _out(self.path)
+
+
+class CronReport(luigi.Task):
+    """A string id its upstream *derives* a path from (not a copy): the DAG can't keep it fixed."""
+
+    id = luigi.Parameter()
+
+    def requires(self):
+        return CronResults(path="results/{}/x".format(self.id))  # noqa: UP032 - the issue's exact case
+
+    def output(self):
+        return _out(f"report-{self.id}.txt")
+
+
+class CronStamped(luigi.Task):
+    """A templated string with a fixed upstream: migrates (the upstream doesn't move)."""
+
+    stamp = luigi.Parameter()
+
+    def requires(self):
+        return CronResults(path="results/static/x")
+
+    def output(self):
+        return _out(f"stamped-{self.stamp}.txt")

@@ -378,7 +378,7 @@ def migrated(tmp_path_factory: pytest.TempPathFactory):
     crontab.write_text(text)
     options = PlanOptions(now=START)
     planned = {p.number: p for p in plan_crontab(text, options)}
-    jobs = migrate(crontab, options, MigrateOptions(out_dir=root / "dags", lines=numbers))
+    jobs = migrate(crontab, options, MigrateOptions(out_dir=root / "dags", lines=numbers)).jobs
     return planned, numbers, {j.line: j for j in jobs}, text
 
 
@@ -457,3 +457,14 @@ def test_day_parameters_bind_so_upstream_dates_follow(migrated) -> None:
     assert spec.bindings == {"date": "ds_local-1"}
     extract = [t for t in spec.tasks if t.family == "Extract"][0]
     assert any(p.template for p in extract.params)
+
+
+def test_a_whole_job_timeout_becomes_the_runs_dagrun_timeout(migrated) -> None:
+    """cron's `timeout 2h` bounds the whole job: Airflow's dagrun_timeout bounds the whole run, not each task."""
+    from airflow_bridge.dag_builder import build_dag
+
+    _, numbers, jobs, _ = migrated
+    index = next(i for i, c in enumerate(CORPUS) if " timeout 2h " in c[1])
+    dag = build_dag(jobs[numbers[index]].json_path)
+    assert dag.dagrun_timeout == dt.timedelta(hours=2)
+    assert {t.execution_timeout for t in dag.tasks} == {None}

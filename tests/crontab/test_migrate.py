@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -11,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from luigi_fargate.crontab.migrate import MigrateOptions, migrate, rollback
+from luigi_fargate.crontab.migrate import MigrateOptions, migrate
 from luigi_fargate.crontab.parse import split_percent
 from luigi_fargate.crontab.plan import MARKER, PlanOptions, plan_crontab
+from luigi_fargate.crontab.rollback import rollback
 from luigi_fargate.errors import UserError
 from tests.conftest import BIN, base_env, luigi_fargate
 from tests.crontab.conftest import HERE
@@ -57,7 +59,7 @@ def test_migrate_then_rollback_restores_the_bytes(
     data = eol.join(lines).encode() + eol.encode() + junk_line + (eol.encode() if final_eol else b"")
     crontab = tmp / "jobs.cron"
     crontab.write_bytes(data)
-    jobs = migrate(crontab, PlanOptions(now=NOW), _options(tmp, lines=[len(before) + 1]))
+    jobs = migrate(crontab, PlanOptions(now=NOW), _options(tmp, lines=[len(before) + 1])).jobs
     changed = crontab.read_bytes()
     assert changed != data and changed.count(MARKER.encode()) == 1
     assert Path(jobs[0].py_path).exists()
@@ -70,7 +72,8 @@ def test_migrate_then_rollback_restores_the_bytes(
 @given(st.text(max_size=300))
 def test_plan_never_crashes_and_reports_every_line(text: str) -> None:
     planned = plan_crontab(text, PlanOptions(now=NOW))
-    assert len(planned) == len(text.splitlines())
+    # Cron's lines: only "\n" ends one (form feed, lone CR, U+2028 and NEL don't).
+    assert len(planned) == text.count("\n") + (0 if text.endswith("\n") or not text else 1)
     for p in planned:
         if p.status in ("malformed", "not-migratable", "not-luigi"):
             assert p.reasons
@@ -103,8 +106,9 @@ def test_a_failing_job_means_nothing_is_written(tmp_path: Path) -> None:
     crontab.write_text(text)
     with pytest.raises(UserError) as info:
         migrate(crontab, PlanOptions(now=NOW), _options(tmp_path, lines=[1, 2, 3]))
-    assert "line 2: can't load no_such_module.Task" in info.value.message
-    assert "line 3: upstream task Snapshot" in info.value.message  # a string day its upstream copies
+    assert "--line 2: can't be migrated (not-migratable: module 'no_such_module' not found" in info.value.message
+    # a string day its upstream copies
+    assert "--line 3: can't be migrated (not-migratable: upstream task Snapshot takes stamp=" in info.value.message
     assert crontab.read_text() == text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["jobs.cron"]
 
@@ -175,8 +179,13 @@ def test_state_file_records_what_was_done(tmp_path: Path) -> None:
     migrate(crontab, PlanOptions(now=NOW), _options(tmp_path, lines=[1]))
     state = json.loads((tmp_path / "jobs.cron.luigi-fargate.json").read_text())
     step = state["steps"][0]
-    assert step["lines"] == {"1": JOB} and step["dags"][0]["dag_id"] == "cronjobs_reconcile"
+    assert step["lines"] == {"1": {"before": JOB, "after": f"{MARKER} dag=cronjobs_reconcile {JOB}"}}
+    assert state["crontab"] == str(crontab) and Path(step["backup"]).is_absolute()
     assert Path(step["backup"]).read_text() == JOB + "\n"
+    (dag,) = step["dags"]
+    assert dag["dag_id"] == "cronjobs_reconcile" and dag["previous"] == {}
+    for path, digest in dag["files"].items():  # absolute paths, and the hash of what was written
+        assert Path(path).is_absolute() and hashlib.sha256(Path(path).read_bytes()).hexdigest() == digest
     spec = json.loads((tmp_path / "dags" / "cronjobs_reconcile.json").read_text())
     assert spec["schedule"] == {"cron": "15 18 * * *", "timezone": "UTC"} and spec["runner"]["cwd"] == "/tmp"
 
@@ -196,7 +205,7 @@ def test_cutover_then_final_migrate_then_rollbacks(tmp_path: Path) -> None:
     spec = json.loads((tmp_path / "dags" / "cronjobs_reconcile.json").read_text())
     assert spec["env"]["LUIGI_FARGATE_LOCK"] == "luigid://127.0.0.1:8082"
     planned = plan_crontab(cutover, PlanOptions())[1]
-    assert planned.status == "migrate" and any("--cutover line" in w for w in planned.warnings)
+    assert planned.status == "migrate" and any("--cutover line" in c for c in planned.changes)
 
     migrate(crontab, PlanOptions(now=NOW), _options(tmp_path, lines=[2]))
     assert crontab.read_text().startswith(

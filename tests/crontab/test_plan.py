@@ -58,7 +58,7 @@ def test_luigi_jobs_are_recognized_with_schedule_zone_env_and_dates(plan) -> Non
     assert p.day_bindings == {"date": "ds_local"}
     assert p.emails == ["ops@example.com", "oncall@example.com"]
     assert p.env == {"TZ": "Europe/Berlin", "LUIGI_CONFIG_PATH": "/srv/jobs/luigi.cfg", "APP_MODE": "prod"}
-    assert any("--workers 4" in w for w in p.warnings)
+    assert any("--workers 4" in c for c in p.changes)
     secrets = " ".join(p.warnings)
     assert (
         "AWS_SECRET_ACCESS_KEY looks like a secret" in secrets
@@ -77,7 +77,8 @@ def test_luigi_jobs_are_recognized_with_schedule_zone_env_and_dates(plan) -> Non
         "macros.timedelta(days=-1)" in snap.param_templates["stamp"]
         and "%Y%m%d" in snap.param_templates["stamp"]
     )
-    assert any("flock /tmp/snap.lock" in w for w in snap.warnings)
+    assert any("flock /tmp/snap.lock" in c for c in snap.changes)
+    assert any("timeout 90m limited the whole job" in c for c in snap.changes)
 
     wrapper = plan[14]
     assert wrapper.status == "migrate" and wrapper.env["REGION"] == "eu"
@@ -121,7 +122,7 @@ def test_system_crontab_user_column() -> None:
     text = "CRON_TZ=UTC\n17 * * * * root cd / && luigi --module cronjobs Snapshot --stamp $(date +\\%H)\n0 0 * * * root\n"
     p = plan_crontab(text, PlanOptions(system=True))
     assert p[1].status == "migrate" and p[1].head == "17 * * * * root"
-    assert any("user 'root'" in w for w in p[1].warnings)
+    assert any("user 'root'" in c for c in p[1].changes)
     assert p[2].status == "malformed" and "a user and a command" in p[2].reasons[0]
 
 
@@ -173,7 +174,9 @@ def test_plan_cli_lists_every_job_line_and_unreadable_files(tmp_path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "cronjobs_reconcile_line12" in proc.stdout and "@reboot has no Airflow equivalent" in proc.stdout
     assert "5 malformed" in proc.stdout  # four in CRONTAB, and the line that isn't UTF-8
-    as_json = json.loads(luigi_fargate("crontab", "plan", str(crontab), "--json", env=env).stdout)
+    doc = json.loads(luigi_fargate("crontab", "plan", str(crontab), "--format", "json", env=env).stdout)
+    assert doc["format_version"] == 1 and doc["crontab"] == str(crontab)
+    as_json = doc["lines"]
     assert len(as_json) == CRONTAB.count("\n") + 1
     assert as_json[-1]["status"] == "malformed" and "UTF-8" in as_json[-1]["reasons"][0]
 

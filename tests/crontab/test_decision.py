@@ -1,0 +1,141 @@
+"""One decision per line: what `crontab plan` says is what `crontab migrate` does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from luigi_fargate.crontab.decide import DagFolder, ExportSettings, decide_crontab
+from luigi_fargate.crontab.migrate import MigrateOptions, migrate
+from luigi_fargate.crontab.plan import PlanOptions
+from luigi_fargate.crontab.state import StatePaths, load_state
+from luigi_fargate.errors import UserError
+from tests.conftest import base_env, luigi_fargate
+from tests.crontab.conftest import HERE
+
+NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
+
+
+def _decided(text: str, folder: DagFolder | None = None):
+    planned, _ = decide_crontab(text, PlanOptions(now=NOW), ExportSettings(now=NOW), folder)
+    return planned
+
+
+def test_an_upstream_path_derived_from_a_templated_string_is_refused(tmp_path: Path) -> None:
+    """The issue's case: `--id $(date +%Y%m%d)`, upstream `path='results/{}/x'.format(self.id)`."""
+    line = "0 6 * * * luigi --module cronjobs CronReport --id $(date +\\%Y\\%m\\%d)"
+    (p,) = _decided(line + "\n")
+    assert p.status == "not-migratable"
+    (reason,) = p.reasons
+    assert "upstream task CronResults takes path='results/20260602/x', then path='results/20260603/x'" in reason
+    assert "make --id a luigi.DateParameter" in reason
+    crontab = tmp_path / "jobs.cron"
+    crontab.write_text(line + "\n")
+    with pytest.raises(UserError, match="upstream task CronResults takes path="):
+        migrate(crontab, PlanOptions(now=NOW), MigrateOptions(out_dir=tmp_path / "dags", lines=[1]))
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["jobs.cron"]
+
+
+def test_a_templated_string_whose_upstream_stays_put_migrates() -> None:
+    (p,) = _decided("0 * * * * luigi --module cronjobs CronStamped --stamp $(date +\\%Y\\%m\\%d\\%H)\n")
+    assert p.status == "migrate", p.reasons
+
+
+def test_plan_imports_the_code_like_migrate(tmp_path: Path) -> None:
+    """A module that doesn't import, a parameter the task lacks: plan says so, as migrate would."""
+    planned = _decided(
+        "0 1 * * * luigi --module no_such_module Task --date $(date +\\%F)\n"
+        "0 2 * * * luigi --module cronjobs Reconcile --date $(date +\\%F) --colour blue\n"
+    )
+    assert [p.status for p in planned] == ["not-migratable", "not-migratable"]
+    assert "module 'no_such_module' not found" in planned[0].reasons[0]
+    assert "colour" in planned[1].reasons[0]
+
+
+# --- plan == migrate, over generated lines ----------------------------------------------------
+
+SCHEDULES = ["15 18 * * *", "0 */6 * * *", "@daily", "30 2 * * mon-fri", "0 0 */2 * 1", "@reboot", "61 * * * *",
+             "0 0 L * *", "*/20 9-11 * * *"]  # fmt: skip
+PREFIXES = ["", "cd /tmp && ", "nice -n 10 ", "timeout 2h ", "flock -n /tmp/x.lock ", "APP_MODE=prod ",
+            "timeout 1.5x ", "make && ", "env -i "]  # fmt: skip
+TASKS = [
+    "luigi --module cronjobs Reconcile --date $(date +\\%F)",
+    "luigi --module cronjobs Reconcile --date $(date -d yesterday +\\%F)",
+    "luigi --module cronjobs Snapshot --stamp $(date -u +\\%Y\\%m\\%d\\%H)",
+    "python3 -m luigi --module cronjobs Derived --day $(date +\\%Y\\%m\\%d)",
+    "luigi cronjobs.CronReport --id `date +\\%Y\\%m\\%d`",
+    "luigi --module cronjobs CronStamped --stamp $(date +\\%F)",
+    "luigi --module cronjobs Snapshot --stamp $(hostname)",
+    "luigi --module cronjobs Snapshot --stamp $(date +%F)",
+    "luigi --module cronjobs Snapshot --token ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    "luigi --module cronjobs Nope --date $(date +\\%F)",
+    "luigi --module no_such_module Task --x 1",
+    "/usr/bin/backup.sh --all",
+]
+SUFFIXES = ["", " >> /tmp/job.log 2>&1", " | tee /tmp/x", " --workers 4", " # trailing comment"]
+ENVIRONMENTS = ["", "CRON_TZ=Europe/Berlin\nTZ=Europe/Berlin\n", "CRON_TZ=America/New_York\n", "MAILTO=ops@example.com\n",
+                "TZ=Mars/Base\n", "SLACK_WEBHOOK=https://hooks.slack.com/services/T0/B0/secret\n"]  # fmt: skip
+lines = st.builds(lambda env, s, pre, task, suf: (env, f"{s} {pre}{task}{suf}"), st.sampled_from(ENVIRONMENTS),
+                  st.sampled_from(SCHEDULES), st.sampled_from(PREFIXES), st.sampled_from(TASKS), st.sampled_from(SUFFIXES))  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(lines, min_size=1, max_size=3))
+def test_every_line_plan_calls_migrate_migrates_and_every_other_is_refused_for_the_same_reason(
+    tmp_path_factory, generated
+) -> None:
+    text = "".join(env + line + "\n" for env, line in generated)
+    planned = [p for p in _decided(text) if p.status not in ("blank", "env", "comment")]
+    for p in planned:
+        tmp = tmp_path_factory.mktemp("line")
+        crontab = tmp / "jobs.cron"
+        crontab.write_text(text)
+        options = MigrateOptions(out_dir=tmp / "dags", lines=[p.number], start_date="2026-06-01")
+        if p.status == "migrate":
+            jobs = migrate(crontab, PlanOptions(now=NOW), options).jobs
+            assert [j.line for j in jobs] == [p.number] and Path(jobs[0].json_path).exists()
+        else:
+            with pytest.raises(UserError) as info:
+                migrate(crontab, PlanOptions(now=NOW), options)
+            assert f"({p.status}: {'; '.join(p.reasons)})" in info.value.message
+            assert crontab.read_text() == text and not (tmp / "dags").exists()
+
+
+# --- no clobbering ---------------------------------------------------------------------------------
+
+JOB = "15 18 * * * luigi --module cronjobs Reconcile --date $(date +\\%F)\n"
+
+
+def test_a_dag_id_another_crontab_wrote_is_refused_and_a_prefix_resolves_it(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    first, second = tmp_path / "a.cron", tmp_path / "b.cron"
+    first.write_text(JOB)
+    second.write_text(JOB)
+    migrate(first, PlanOptions(now=NOW), MigrateOptions(out_dir=dags, lines=[1]))
+    written = (dags / "cronjobs_reconcile.json").read_bytes()
+    with pytest.raises(UserError, match="already exists and no migrate of this crontab wrote it.*--dag-id-prefix"):
+        migrate(second, PlanOptions(now=NOW), MigrateOptions(out_dir=dags, lines=[1]))
+    assert (dags / "cronjobs_reconcile.json").read_bytes() == written and second.read_text() == JOB
+    # plan --out says the same before anything is tried
+    env = base_env(PYTHONPATH=str(HERE))
+    plan = luigi_fargate("crontab", "plan", str(second), "--out", str(dags), "--format", "json", env=env)
+    assert plan.returncode == 0, plan.stderr
+    (line,) = json.loads(plan.stdout)["lines"]
+    assert line["status"] == "not-migratable" and "already exists" in line["reasons"][0]
+    migrate(second, PlanOptions(now=NOW, dag_id_prefix="b_"), MigrateOptions(out_dir=dags, lines=[1]))
+    assert (dags / "b_cronjobs_reconcile.py").exists() and (dags / "cronjobs_reconcile.json").read_bytes() == written
+
+
+def test_a_line_added_later_with_the_same_task_doesnt_take_over_a_migrated_dag(tmp_path: Path) -> None:
+    crontab = tmp_path / "jobs.cron"
+    crontab.write_text(JOB)
+    migrate(crontab, PlanOptions(now=NOW), MigrateOptions(out_dir=tmp_path / "dags", lines=[1]))
+    crontab.write_text(crontab.read_text() + JOB.replace("15 18", "0 7"))
+    paths = StatePaths.for_crontab(crontab)
+    (p,) = [p for p in _decided(crontab.read_text(), DagFolder(tmp_path / "dags", load_state(paths))) if p.number == 2]
+    assert p.status == "not-migratable" and "belongs to another line migrated earlier" in p.reasons[0]
