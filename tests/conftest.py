@@ -5,6 +5,7 @@ Nothing here talks to anything but 127.0.0.1.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -50,6 +51,16 @@ def luigi_fargate(*args: str, env: dict[str, str] | None = None, cwd: str | Path
         [str(BIN / "luigi-fargate"), *args], env=env or base_env(), cwd=cwd, text=True,
         capture_output=True, timeout=timeout, **kwargs,
     )  # fmt: skip
+
+
+@functools.cache
+def installed_entrypoint() -> Path:
+    """The container entrypoint as an image installs it (``luigi-fargate entrypoint-path --install``),
+    for this virtualenv's Python; the packaged entrypoint.sh is only a template."""
+    dest = Path(tempfile.mkdtemp(prefix="lf-test-entrypoint-")) / "luigi-fargate-entrypoint"
+    proc = luigi_fargate("entrypoint-path", "--install", str(dest))
+    assert proc.returncode == 0, proc.stderr
+    return dest
 
 
 @pytest.fixture(scope="session")
