@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench dist clean
+.PHONY: demo airflow test lint bench dist clean
 
 $(STAMP): setup.cfg pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,11 @@ $(STAMP): setup.cfg pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(PY) examples/demo.py
+
+# A local Airflow (api-server, scheduler, dag-processor, triggerer) with the example DAG; Ctrl-C stops it.
+PORT ?= 8080
+airflow: $(STAMP)
+	$(PY) examples/local_deployment.py --port $(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -31,4 +36,4 @@ bench: $(STAMP)
 	$(PY) bench/shim_overhead.py
 
 clean:
-	rm -rf demo-out build dist *.egg-info
+	rm -rf demo-out local-airflow build dist *.egg-info
