@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: demo airflow test lint bench dist clean
 
 $(STAMP): setup.cfg pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,15 +15,25 @@ $(STAMP): setup.cfg pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(PY) examples/demo.py
 
+# A local Airflow (api-server, scheduler, dag-processor, triggerer) with the example DAG; Ctrl-C stops it.
+PORT ?= 8080
+airflow: $(STAMP)
+	$(PY) examples/local_deployment.py --port $(PORT)
+
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check luigi_fargate airflow_bridge tests bench examples
 
+# The wheel and sdist that deploy/Dockerfile installs (the build backend of .venv, no download).
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --no-isolation --outdir dist .
+
 bench: $(STAMP)
 	$(PY) bench/export_and_parse.py
 	$(PY) bench/shim_overhead.py
 
 clean:
-	rm -rf demo-out build *.egg-info
+	rm -rf demo-out local-airflow build dist *.egg-info

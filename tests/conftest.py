@@ -5,6 +5,7 @@ Nothing here talks to anything but 127.0.0.1.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -61,6 +62,15 @@ def exported_specs_follow_the_contract(tmp_path: Path) -> Iterator[None]:
 
     check_exported_specs(tmp_path)
 
+@functools.cache
+def installed_entrypoint() -> Path:
+    """The container entrypoint as an image installs it (``luigi-fargate entrypoint-path --install``),
+    for this virtualenv's Python; the packaged entrypoint.sh is only a template."""
+    dest = Path(tempfile.mkdtemp(prefix="lf-test-entrypoint-")) / "luigi-fargate-entrypoint"
+    proc = luigi_fargate("entrypoint-path", "--install", str(dest))
+    assert proc.returncode == 0, proc.stderr
+    return dest
+
 
 @pytest.fixture(scope="session")
 def airflow_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -88,6 +98,8 @@ class AirflowHome:
             AIRFLOW__CORE__DAGS_FOLDER=str(self.dags),
             AIRFLOW__CORE__LOAD_EXAMPLES="False",
             AIRFLOW__CORE__UNIT_TEST_MODE="False",
+            # The copied airflow.cfg still names the template's database: each home uses its own copy.
+            AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{self.home / 'airflow.db'}",
             **extra,
         )
 

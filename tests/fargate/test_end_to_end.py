@@ -10,10 +10,9 @@ import subprocess
 import threading
 from pathlib import Path
 
-from tests.conftest import BIN, REPO, base_env, luigi_fargate
+from tests.conftest import BIN, base_env, installed_entrypoint, luigi_fargate
 from tests.fargate.conftest import FakeFargate, conn_env
 
-ENTRYPOINT = REPO / "luigi_fargate" / "entrypoint.sh"
 DAG_ID = "pipeline_report"
 
 
@@ -42,7 +41,7 @@ class FargateHarness:
         """As Fargate would: the image's environment, the override's environment, the entrypoint."""
         self.environments.append(env)
         proc = subprocess.run(
-            ["sh", str(ENTRYPOINT), *command], env={**self.env, **env}, capture_output=True, text=True, timeout=120
+            [str(installed_entrypoint()), *command], env={**self.env, **env}, capture_output=True, text=True, timeout=120
         )
         self.commands.append(command)
         self.exit_codes.append(proc.returncode)

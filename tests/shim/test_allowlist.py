@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import luigi_fargate
+from tests.conftest import installed_entrypoint, luigi_fargate
 
 ATTEMPTS = [
     # (argv after `run --allow SPEC`, expected exit code)
@@ -61,7 +61,7 @@ def test_no_allowlist_refuses_to_start(shim, tmp_path):
 
 
 def test_entrypoint_script_execs_the_runner_and_nothing_else(shim, image_spec, tmp_path):
-    path = luigi_fargate("entrypoint-path").stdout.strip()
+    path = str(installed_entrypoint())
     env = shim.env(LUIGI_FARGATE_ALLOW=str(image_spec), SHIM_IMPORT_MARKER=str(tmp_path / "imported"))
     env["PATH"] = f"{__import__('tests.conftest').conftest.BIN}:{env['PATH']}"
 

@@ -1,0 +1,176 @@
+"""An exported DAG under a real Airflow deployment: api-server, scheduler, dag-processor and triggerer
+as separate processes (LocalExecutor on SQLite, everything on 127.0.0.1), driven through the REST API.
+
+One deployment for the module (examples/local_deployment.py, the one `make airflow` starts):
+
+1. examples.pipeline.Report runs with every task succeeding, the same Luigi tasks as
+   ``luigi.build``, and the Luigi runner's output in Airflow's task logs;
+2. the scheduler is SIGKILLed while a Luigi task runs and restarted: the run completes and
+   no Luigi task body runs twice;
+3. the same, with the scheduler's heartbeat left stale past ``scheduler_health_check_threshold``:
+   Airflow resets the running task (LocalExecutor can't adopt it) and stops it, the runner
+   exits 143, and the retry's body starts only after that (the task's lock makes it wait).
+
+Marked ``deployment``: ``-m "not deployment"`` deselects it locally; ``make test`` runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from examples.local_deployment import LocalDeployment, export_example, free_port, running, wait_until
+from tests.conftest import REPO, TESTS, luigi_fargate
+from tests.deployment.deployment_tasks import release_file
+from tests.export.test_parity import luigi_reference
+
+pytestmark = pytest.mark.deployment
+
+HERE = Path(__file__).resolve().parent
+REPORT_DATE = "2026-11-01"
+HOLD_DAG = "deployment_tasks_deploy_publish"
+#: The new scheduler's orphan check runs this often (default 300 s), so that scenario 3 needs
+#: no more than the 30 s heartbeat threshold plus this.
+ORPHAN_CHECK_SECONDS = "5"
+
+
+class Deployment(LocalDeployment):
+    """The module's deployment, with what the tests read: the runner's events and the task markers."""
+
+    def __init__(self, root: Path) -> None:
+        self.events_file = root / "events.jsonl"
+        self.markers = root / "markers"
+        super().__init__(root, free_port(), env={
+            "PYTHONPATH": f"{REPO}:{HERE}",
+            "LUIGI_CONFIG_PATH": str(TESTS / "fixtures" / "empty-luigi.cfg"),
+            "EXAMPLE_DATA_DIR": str(root / "data"),
+            "DEPLOY_MARKERS": str(self.markers),
+            "LUIGI_FARGATE_EVENTS_FILE": str(self.events_file),
+            "LUIGI_FARGATE_LOCK": f"file://{root / 'locks'}",
+            "AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL": ORPHAN_CHECK_SECONDS,
+        })  # fmt: skip
+
+    def events(self, task_id: str | None = None) -> list[dict]:
+        if not self.events_file.exists():
+            return []
+        events = [json.loads(line) for line in self.events_file.read_text().splitlines()]
+        return [e for e in events if task_id is None or e.get("task_id") == task_id]
+
+    def body_runs(self, family: str, date: str) -> list[str]:
+        """Pids of every run() body of ``family`` for ``date`` (one marker line each)."""
+        files = list((self.markers / "runs").glob(f"{family}_{date.replace('-', '_')}_*"))
+        return files[0].read_text().split() if files else []
+
+    def task_id_of(self, family: str, date: str) -> str:
+        (path,) = (self.markers / "runs").glob(f"{family}_{date.replace('-', '_')}_*")
+        return path.name
+
+    def start_run(self, dag_id: str, date: str) -> str:
+        self.wait_for_dag(dag_id)
+        self.unpause(dag_id)
+        return self.trigger(dag_id, date)
+
+    def wait_for_body(self, family: str, date: str, count: int = 1, timeout: float = 300) -> None:
+        wait_until(f"{count} run() of {family} {date}", lambda: len(self.body_runs(family, date)) >= count, timeout)
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    d = Deployment(tmp_path_factory.mktemp("deployment"))
+    export_example(d, REPORT_DATE)
+    proc = luigi_fargate("export", "deployment_tasks.DeployPublish", "--date", "2026-11-02", "--out", str(d.dags), env=d.env())
+    assert proc.returncode == 0, proc.stderr
+    d.migrate()
+    try:
+        with running(d):
+            yield d
+    except Exception:
+        print(d.component_logs())
+        raise
+    assert d.leftover_pids() == []
+
+
+@contextmanager
+def logs_on_failure(d: Deployment) -> Iterator[None]:
+    """Print every component's log when the test fails (pytest shows it with the failure)."""
+    try:
+        yield
+    except BaseException:
+        print(d.component_logs())
+        raise
+
+
+def test_the_exported_dag_runs_the_same_luigi_tasks_as_luigi_build(deployment: Deployment, tmp_path: Path):
+    with logs_on_failure(deployment):
+        started = time.monotonic()
+        run_id = deployment.start_run("pipeline_report", REPORT_DATE)
+        state = deployment.wait_for_run("pipeline_report", run_id)
+        print(f"pipeline_report under the real scheduler: {time.monotonic() - started:.1f} s from trigger to {state}")
+        tis = deployment.task_instances("pipeline_report", run_id)
+        assert state == "success", tis
+        assert len(tis) == 7 and {ti["state"] for ti in tis} == {"success"}, tis
+
+        expected = luigi_reference(REPORT_DATE, tmp_path / "luigi-data")
+        done = [e["task_id"] for e in deployment.events() if e["event"] == "done" and REPORT_DATE.replace("-", "_") in e["task_id"]]
+        assert sorted(done) == sorted(expected)
+        ours = sorted((deployment.root / "data" / REPORT_DATE).iterdir())
+        theirs = sorted((tmp_path / "luigi-data" / REPORT_DATE).iterdir())
+        assert [(p.name, p.read_bytes()) for p in ours] == [(p.name, p.read_bytes()) for p in theirs]
+
+        # Each Airflow task log (read through the REST API) holds its Luigi task's runner output.
+        for ti in tis:
+            log = deployment.task_log("pipeline_report", run_id, ti["task_id"], ti["try_number"])
+            assert f"luigi-fargate: done: {ti['task_display_name']} succeeded" in log, log
+            assert ti["task_display_name"] in expected
+
+
+def test_a_scheduler_killed_mid_task_and_restarted_completes_the_run_without_running_a_body_twice(deployment: Deployment):
+    date = "2026-11-02"
+    with logs_on_failure(deployment):
+        run_id = deployment.start_run(HOLD_DAG, date)
+        deployment.wait_for_body("DeployHold", date)  # a Luigi task is running now
+        deployment.kill("scheduler")
+        deployment.start("scheduler")
+        release_file(deployment.markers, date).touch()
+        state = deployment.wait_for_run(HOLD_DAG, run_id)
+        tis = {ti["task_id"]: ti for ti in deployment.task_instances(HOLD_DAG, run_id)}
+        assert state == "success", tis
+        for family in ("DeployExtract", "DeployHold", "DeployPublish"):
+            assert len(deployment.body_runs(family, date)) == 1, family
+        assert {ti["try_number"] for ti in tis.values()} == {1}
+
+        # The Luigi task's own output is in its Airflow task log.
+        log = deployment.task_log(HOLD_DAG, run_id, "DeployPublish", 1)
+        assert f"DeployPublish {date}: published the ledger for {date}" in log, log
+
+
+def test_a_scheduler_down_past_the_heartbeat_threshold_gets_the_task_reset_and_bodies_never_overlap(deployment: Deployment):
+    """LocalExecutor can't adopt another scheduler's tasks: once the dead scheduler's heartbeat is
+    older than scheduler_health_check_threshold (30 s), the new one resets its running task, and
+    Airflow stops that task (the runner exits 143: cleanup, nothing published) and retries it.
+    The Luigi body then runs twice, one after the other, never at once."""
+    date = "2026-11-03"
+    with logs_on_failure(deployment):
+        run_id = deployment.start_run(HOLD_DAG, date)
+        deployment.wait_for_body("DeployHold", date)
+        deployment.kill("scheduler")
+        deployment.start("scheduler")
+        deployment.wait_for_body("DeployHold", date, count=2, timeout=240)  # reset and retried
+        release_file(deployment.markers, date).touch()
+        state = deployment.wait_for_run(HOLD_DAG, run_id)
+        assert state == "success"
+
+        # Airflow may start the retry before the reset task is stopped: the retry's runner then
+        # waits for the task's lock (lock_wait), so its body starts only after the first one stopped.
+        hold = [e["event"] for e in deployment.events(deployment.task_id_of("DeployHold", date))]
+        assert [e for e in hold if e != "lock_wait"] == ["start", "terminated", "start", "done"], hold
+        print(f"DeployHold's runner events: {hold}")
+        assert len(deployment.body_runs("DeployExtract", date)) == 1
+        assert len(deployment.body_runs("DeployPublish", date)) == 1
+        tis = {ti["task_id"]: ti for ti in deployment.task_instances(HOLD_DAG, run_id)}
+        assert tis["DeployHold"]["try_number"] == 2 and tis["DeployHold"]["state"] == "success"
