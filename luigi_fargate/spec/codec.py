@@ -171,26 +171,34 @@ def _default_of(f: dataclasses.Field[Any]) -> Any:
     return dataclasses.MISSING
 
 
+def _is_float(tp: Any) -> bool:
+    return tp is float or (typing.get_origin(tp) in (typing.Union, types.UnionType) and float in typing.get_args(tp))
+
+
 @cache
-def _defaults(cls: type) -> tuple[tuple[str, Any, bool], ...]:
-    """(name, default, keep_always) per field.
+def _defaults(cls: type) -> tuple[tuple[str, Any, bool, bool], ...]:
+    """(name, default, keep_always, is_float) per field.
 
     A union's tag is always written so the union can be read back; a field
     whose metadata says ``always`` is written even at its default (a task's
     ``upstream`` and ``kind``, which a reader of the JSON expects on every task).
     """
     keep = ("tag", "always")
-    return tuple((f.name, _default_of(f), any(f.metadata.get(k) for k in keep)) for f in dataclasses.fields(cls))
+    hints = field_types(cls)
+    return tuple(
+        (f.name, _default_of(f), any(f.metadata.get(k) for k in keep), _is_float(hints[f.name])) for f in dataclasses.fields(cls)
+    )
 
 
 def encode(value: Any) -> Any:
     """A JSON value for ``value``; dataclass fields at their defaults are left out."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {}
-        for name, default, keep in _defaults(type(value)):
+        for name, default, keep, is_float in _defaults(type(value)):
             v = getattr(value, name)
             if keep or v != default:
-                out[name] = encode(v)
+                # A whole number in a float field is written as one (600.0), so it reads back equal, byte for byte.
+                out[name] = float(v) if is_float and isinstance(v, int) and not isinstance(v, bool) else encode(v)
         return out
     if isinstance(value, Enum):
         return value.value
