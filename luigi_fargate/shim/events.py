@@ -13,6 +13,8 @@ EVENTS_FILE_ENV = "LUIGI_FARGATE_EVENTS_FILE"
 
 
 class EventLog:
+    """The runner's events: one line each on stderr, and optionally appended to $LUIGI_FARGATE_EVENTS_FILE."""
+
     def __init__(self, fmt: str = "text", stream: Any = None) -> None:
         self.fmt = fmt
         self.stream = stream or sys.stderr
@@ -36,4 +38,8 @@ class EventLog:
             extra = " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
             who = record.get("task_id", "")
             line = f"luigi-fargate: {event}: {who}" + (f" {message}" if message else "") + (f" ({extra})" if extra else "")
-        print(line, file=self.stream, flush=True)
+        try:
+            print(line, file=self.stream, flush=True)
+        except OSError:
+            # A closed log pipe must not change the outcome (exit 0 for a task that never ran).
+            pass
