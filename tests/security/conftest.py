@@ -86,7 +86,8 @@ class ForkRunner:
         hello = json.loads(self.proc.stdout.readline())
         assert hello.get("ready"), hello
 
-    def case_env(self, case_dir: Path, env: dict[str, str | None]) -> dict[str, str | None]:
+    @staticmethod
+    def case_env(case_dir: Path, env: dict[str, str | None]) -> dict[str, str | None]:
         """The environment of one case: its own data, ledger, marker and lock folder, then ``env``."""
         base: dict[str, str | None] = {
             "SEC_DATA": str(case_dir / "data"),
@@ -129,7 +130,7 @@ def run_subprocess(world_root: Path, argv: list[str], env: dict[str, str | None]
     """The same case as a real ``python -m luigi_fargate run`` subprocess (the fork server's reference)."""
     case_dir = world_root / f"subprocess-{name}"
     (case_dir / "data").mkdir(parents=True)
-    full = {**base_env(), **{k: v for k, v in ForkRunner.case_env(None, case_dir, env).items() if v is not None}}  # type: ignore[arg-type]
+    full = {**base_env(), **{k: v for k, v in ForkRunner.case_env(case_dir, env).items() if v is not None}}
     for key, value in env.items():
         if value is None:
             full.pop(key, None)

@@ -19,6 +19,7 @@ import json
 import os
 import signal
 import sys
+import threading
 import traceback
 
 #: Modules a child must report if it has them: the marker (never allowed) and the allowlisted fixtures.
@@ -32,8 +33,8 @@ class CaseTimeout(Exception):
 def _preload() -> None:
     import luigi.cmdline_parser  # noqa: F401
     import luigi.configuration
-    import luigi.scheduler  # noqa: F401
-    import luigi.worker  # noqa: F401
+    import luigi.scheduler
+    import luigi.worker
     import networkx  # noqa: F401
 
     import luigi_fargate.cli
@@ -47,6 +48,9 @@ def _preload() -> None:
 
     luigi.configuration.get_config()
     luigi_fargate.cli._build_parser()  # imports every subcommand's module
+    # A Worker imports more on construction (multiprocessing queues, getpass); not entered: no threads to fork.
+    luigi.worker.Worker(scheduler=luigi.scheduler.Scheduler(), no_install_shutdown_handler=True)
+    assert threading.active_count() == 1, "the fork server must not fork with threads running"
     loaded = [m for m in WATCHED if m in sys.modules]
     assert not loaded, f"the fork server must not import {loaded}"
 
