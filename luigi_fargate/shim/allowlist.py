@@ -23,9 +23,9 @@ from pathlib import Path
 
 from luigi_fargate.errors import UserError
 from luigi_fargate.exit_codes import ExitCode
-from luigi_fargate.spec import PipelineSpec, SpecError
+from luigi_fargate.spec import PipelineSpec, SpecError, environment, spec_files
 
-ENV_VAR = "LUIGI_FARGATE_ALLOW"
+ENV_VAR = environment.ALLOW
 
 Family = tuple[str, str]  # (module, family)
 
@@ -45,22 +45,10 @@ class AllowedSpec:
             spec = PipelineSpec.load(path)
         except SpecError as exc:
             raise UserError(f"allowlist: {exc}", ExitCode.NOT_ALLOWED) from None
-        roots = {tuple(root[:2]) for root in _graph_check_roots(spec)}
-        root_node = next((t for t in spec.tasks if t.id == spec.root), None)
-        if root_node is not None:
-            roots.add((root_node.module, root_node.family))
-        return cls(str(path), frozenset(spec.families()), frozenset(roots))  # type: ignore[arg-type]
-
-
-def _graph_check_roots(spec: PipelineSpec) -> list[list[str]]:
-    """The ``root`` of every node's graph check (schema 1 keeps it in the node's settings)."""
-    out = []
-    for node in spec.tasks:
-        check = getattr(node, "graph_check", None) or (getattr(node, "settings", None) or {}).get("graph_check")
-        root = check.get("root") if isinstance(check, dict) else getattr(check, "root", None)
-        if isinstance(root, list) and len(root) >= 2 and all(isinstance(p, str) for p in root[:2]):
-            out.append(root)
-    return out
+        roots = {(node.module, node.family) for node in spec.tasks if node.id == spec.root}
+        if spec.graph is not None:  # the graph check's root (it may be left out of a partial export)
+            roots.add((spec.graph.root_module, spec.graph.root_family))
+        return cls(str(path), frozenset(spec.families()), frozenset(roots))
 
 
 @dataclass(frozen=True)
@@ -125,12 +113,11 @@ def _within(path: str, root: str) -> bool:
 
 
 def load(path: str, source: str) -> Allowlist:
-    """The specs of a spec file, or of every ``*.json`` in a folder (dot files, like deploy's history, aren't specs)."""
+    """The specs of a spec file, or of every spec in a folder (deploy's dot-file history is not one)."""
     p = Path(path)
     if not p.exists():
         raise UserError(
             f"allowlist {path!r} does not exist; point --allow or {ENV_VAR} at an exported spec or folder",
             ExitCode.NOT_ALLOWED,
         )
-    files = sorted(f for f in p.glob("*.json") if not f.name.startswith(".")) if p.is_dir() else [p]
-    return Allowlist(source, tuple(AllowedSpec.load(f) for f in files))
+    return Allowlist(source, tuple(AllowedSpec.load(f) for f in spec_files(p)))

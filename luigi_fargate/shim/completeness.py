@@ -1,21 +1,27 @@
 """What "complete" means for the runner, Luigi's rules included for tasks without outputs.
 
 Luigi's default ``complete()`` on a task with no ``output()`` (its own
-hello-world example) is always False: such a task is never complete, Luigi
-runs it whenever an invocation reaches it, and counts it done once run()
-returned *in that invocation* (the scheduler marks it DONE; its dependents
-go ahead). For the runner, one Airflow DAG run is that invocation:
+hello-world example) is always False: such a task is never complete. Luigi
+runs it whenever an invocation reaches it, and its worker marks it DONE once
+run() returned *in that invocation*. What happens to the tasks that need it
+depends on ``[worker] check_unfulfilled_deps``: on (Luigi's default), the
+worker re-checks their dependencies just before run() and fails them ("Unfulfilled
+dependency at run time"); off, they run. For the runner, one Airflow DAG run
+is that invocation:
 
 - the task itself runs when Luigi's walk from the run's root would reach it,
   i.e. through tasks that are not complete (with the graph check's root;
   without one, the task is its own root and runs), and is done when run()
   returns;
-- a dependent counts it done: Airflow starts the dependent only after the
-  task's own Airflow task succeeded in this DAG run.
+- a task that needs it counts it done when ``check_unfulfilled_deps`` is off:
+  Airflow starts that task only after the no-output task succeeded in this
+  DAG run. When it is on, the runner refuses like Luigi (exit 4, naming the
+  setting).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from luigi_fargate.shim.user_code import user_code
@@ -44,21 +50,52 @@ def missing_outputs(task: luigi.Task) -> list[str]:
         return [str(t) for t in flatten(task.output()) if not t.exists()]
 
 
-def incomplete_dependencies(task: luigi.Task) -> tuple[list[tuple[luigi.Task, list[str]]], list[luigi.Task]]:
-    """(incomplete direct dependencies with their missing outputs, dependencies without outputs)."""
+@dataclass
+class Dependencies:
+    """A task's direct dependencies that are not complete, sorted by why."""
+
+    #: Dependencies with outputs that are missing, and those outputs.
+    missing: list[tuple[luigi.Task, list[str]]] = field(default_factory=list)
+    #: Dependencies without outputs (never complete in Luigi's sense).
+    no_outputs: list[luigi.Task] = field(default_factory=list)
+    #: Whether those count as done: Luigi's ``[worker] check_unfulfilled_deps`` is off.
+    no_outputs_done: bool = False
+
+    @property
+    def ready(self) -> bool:
+        return not self.missing and (self.no_outputs_done or not self.no_outputs)
+
+
+def luigi_checks_dependencies_at_run_time() -> bool:
+    """Luigi's ``[worker] check_unfulfilled_deps`` (default true), read by Luigi's own config class.
+
+    With it on, Luigi's worker re-checks a task's dependencies just before
+    run() and fails the task when one is not complete; a dependency without
+    outputs never is, so Luigi never runs the tasks that need one. With it off,
+    they run once the dependency ran in the same invocation.
+    """
+    from luigi.worker import worker
+
+    return bool(worker().check_unfulfilled_deps)
+
+
+def incomplete_dependencies(task: luigi.Task) -> Dependencies:
+    """The direct dependencies of ``task`` that are not complete (each asked once, like Luigi's worker)."""
     with user_code(f"{task.task_id}: requires()"):
         deps = list(task.deps())
-    missing, assumed = [], []
+    out = Dependencies()
     for dep in deps:
         with user_code(f"{dep.task_id}: complete()"):
             complete = dep.complete()
         if complete:
             continue
         if has_no_outputs(dep):
-            assumed.append(dep)
+            out.no_outputs.append(dep)
         else:
-            missing.append((dep, missing_outputs(dep)))
-    return missing, assumed
+            out.missing.append((dep, missing_outputs(dep)))
+    if out.no_outputs:
+        out.no_outputs_done = not luigi_checks_dependencies_at_run_time()
+    return out
 
 
 def reached_by_luigi(graph: nx.DiGraph, root_id: str, target_id: str) -> bool:

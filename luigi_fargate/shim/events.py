@@ -8,8 +8,7 @@ import sys
 import time
 from typing import Any
 
-#: Also append every event as a JSON line to this file (demos, audits, tests).
-EVENTS_FILE_ENV = "LUIGI_FARGATE_EVENTS_FILE"
+from luigi_fargate.spec.environment import EVENTS_FILE
 
 
 class EventLog:
@@ -27,7 +26,7 @@ class EventLog:
     def emit(self, event: str, message: str = "", **fields: Any) -> None:
         record = {**self.fields, **fields}
         as_json = json.dumps({"ts": round(time.time(), 3), "event": event, **record, "message": message}, default=str)
-        events_file = os.environ.get(EVENTS_FILE_ENV)
+        events_file = os.environ.get(EVENTS_FILE)
         if events_file:
             # One short append per event: lines from concurrent runners don't interleave.
             with open(events_file, "a", encoding="utf-8") as fh:

@@ -28,12 +28,13 @@ from typing import TYPE_CHECKING, Any
 from luigi_fargate.errors import UserError
 from luigi_fargate.exit_codes import ExitCode
 from luigi_fargate.introspect.loader import check_dotted_name
+from luigi_fargate.spec import environment
 
 if TYPE_CHECKING:
     import luigi
     import networkx as nx
 
-ENV_VAR = "LUIGI_FARGATE_GRAPH_CHECK"
+ENV_VAR = environment.GRAPH_CHECK
 
 FIX = (
     "re-export the DAG (luigi-fargate export) if the pipeline's code changed; if the shape depends on the "

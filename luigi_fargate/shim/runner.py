@@ -145,14 +145,19 @@ def already_done(task: luigi.Task, graph: nx.DiGraph | None, root_id: str | None
 
 
 def dependencies_ready(task: luigi.Task, log: EventLog) -> tuple[bool, list[str]]:
-    """Step 5: (every direct dependency done?, ids of those counted done without outputs)."""
-    missing, assumed = completeness.incomplete_dependencies(task)
-    for dep in assumed:
-        log.emit("upstream_assumed_done", f"dependency {dep.task_id} has no outputs: counted as done (Airflow "
-                 "starts this task only after it succeeded in this DAG run)")
-    for dep, outputs in missing:
+    """Step 5: (every direct dependency done?, ids of those without outputs that count as done)."""
+    deps = completeness.incomplete_dependencies(task)
+    for dep in deps.no_outputs:
+        if deps.no_outputs_done:
+            log.emit("upstream_assumed_done", f"dependency {dep.task_id} has no outputs: counted as done (Airflow "
+                     "starts this task only after it succeeded in this DAG run)")
+        else:
+            log.emit("upstream_incomplete", f"dependency {dep.task_id} has no outputs, and with [worker] "
+                     "check_unfulfilled_deps = true (Luigi's default) Luigi fails the tasks that need it; set it to "
+                     "false in luigi.cfg, or give that task an output()")
+    for dep, outputs in deps.missing:
         log.emit("upstream_incomplete", f"missing dependency {dep.task_id}", missing_outputs=", ".join(outputs) or None)
-    return not missing, [dep.task_id for dep in assumed]
+    return deps.ready, [dep.task_id for dep in deps.no_outputs] if deps.ready else []
 
 
 def run(req: RunRequest, environ: Mapping[str, str] | None = None) -> int:
