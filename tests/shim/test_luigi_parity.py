@@ -97,3 +97,15 @@ def test_a_failing_task_exits_5_at_once_whatever_the_worker_settings(shim, confi
     proc = shim.run("--allow-any", "shim_tasks", "Fails", env=env, timeout=60)
     assert proc.returncode == 5, proc.stderr
     assert shim.lines().count("run Fails") == 1  # no retry inside the container
+
+
+def test_worker_settings_that_would_stop_or_widen_a_one_task_run_are_overridden(shim, tmp_path: Path) -> None:
+    """``task_limit`` reached leaves the task unscheduled (the worker says success); the others widen the run."""
+    config = tmp_path / "luigi.cfg"
+    config.write_text(
+        "[worker]\ntask_limit = 0\nmax_reschedules = 5\nretry_external_tasks = true\nforce_multiprocessing = true\n"
+        "keep_alive = true\nwait_jitter = 30\n"
+    )
+    proc = shim.run("--allow-any", "shim_tasks", "Ok", "--name", "limited", env=shim.env(LUIGI_CONFIG_PATH=str(config)), timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert shim.lines().count("run Ok limited") == 1
