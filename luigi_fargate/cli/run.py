@@ -131,7 +131,8 @@ def handle(args: argparse.Namespace) -> int:
     if ns is None:
         return ExitCode.DONE
 
-    from luigi_fargate.shim.runner import RunRequest, run_or_exit_code
+    from luigi_fargate.shim.request import RunRequest
+    from luigi_fargate.shim.runner import run_or_exit_code
 
     return run_or_exit_code(
         RunRequest(

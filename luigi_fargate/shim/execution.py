@@ -21,7 +21,7 @@ from luigi_fargate.shim.user_code import user_code
 if TYPE_CHECKING:
     import luigi
 
-    from luigi_fargate.shim.runner import RunRequest
+    from luigi_fargate.shim.request import RunRequest
 
 
 def run_locked(task: luigi.Task, req: RunRequest, log: EventLog, assumed_done: list[str]) -> int:

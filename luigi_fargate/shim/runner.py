@@ -23,7 +23,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from luigi_fargate.errors import UserError
@@ -33,32 +33,12 @@ from luigi_fargate.shim import completeness
 from luigi_fargate.shim.allowlist import Allowlist, resolve
 from luigi_fargate.shim.events import EventLog
 from luigi_fargate.shim.graph_check import ShapeCheck, load_check
+from luigi_fargate.shim.request import RunRequest
 from luigi_fargate.shim.user_code import user_code
 
 if TYPE_CHECKING:
     import luigi
     import networkx as nx
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """One ``luigi-fargate run``: the runner's options, MODULE, FAMILY and the words after FAMILY."""
-
-    module: str
-    family: str
-    params: tuple[str, ...] = ()
-    allow: str | None = None
-    allow_any: bool = False
-    lock_url: str | None = None
-    on_locked: str = "wait"
-    lock_timeout: float | None = None
-    lock_poll: float = 1.0
-    log_format: str = "text"
-    verbose: bool = False
-    graph_check: str | None = None  # JSON, see shim/graph_check.py (or $LUIGI_FARGATE_GRAPH_CHECK)
-    check_complete: bool = False  # only report completeness (0 / 4): for sensors; no run, no lock
-    #: The runner's option names, so that one given after FAMILY is named as such in the error.
-    runner_flags: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)

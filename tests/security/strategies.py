@@ -49,7 +49,7 @@ OPTION_LIKE = [
     "-h", "--help", "-v", "--module", "--module=sec_marker", "--mod=sec_marker", "--modul", "--core-module",
     "--allow-any", "--allow", "--graph-check", "--local-scheduler", "--workers=8", "--", "-", "---", "--=",
     "sec_marker", "--help-all", "--help-a", "-hv", "--Job-name=x", "true", "false", "{{ 7*7 }}", "{% raw %}",
-    "$(touch pwned)", "`touch pwned`", "; touch pwned", "a b", " ", "=", "==", "--name", "--name=x", "\n",
+    "$(touch pwned)", "`touch pwned`", "; touch pwned", "a b", " ", "=", "==", "--name", "--name=x", "\n", "--ver",
 ]  # fmt: skip
 
 SAFE_TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12)

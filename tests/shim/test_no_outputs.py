@@ -84,3 +84,16 @@ def test_a_sensor_on_it_says_why_it_never_completes(pipeline: Pipeline) -> None:
     assert proc.returncode == 4
     assert "has no outputs" in proc.stderr
     assert pipeline.ran() == []
+
+
+def test_a_dependency_that_vanishes_before_run_is_not_run_here(tmp_path: Path) -> None:
+    """Luigi's worker would re-add the task (``max_reschedules``), which schedules the dependency in this container."""
+    config = tmp_path / "luigi.cfg"
+    # check_unfulfilled_deps on (Luigi's default): the worker re-checks just before run(); no cooldown
+    # keeps the scheduler from taking the vanished dependency back as pending.
+    config.write_text("[scheduler]\nstable_done_cooldown_secs = 0\n")
+    pipeline = Pipeline(tmp_path, config)
+    proc = pipeline.run("NeedsVanishing")
+    assert proc.returncode == 5, proc.stderr
+    assert proc.stderr.count("Unfulfilled dependency at run time") == 1  # not re-added and retried either
+    assert pipeline.ran() == []
