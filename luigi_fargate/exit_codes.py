@@ -14,7 +14,7 @@ class ExitCode(IntEnum):
     BAD_INVOCATION = 2  # bad arguments or parameter values
     NOT_ALLOWED = 3  # task not allowlisted for this image, or not found
     UPSTREAM_INCOMPLETE = 4  # a direct dependency is not complete
-    TASK_FAILED = 5  # run() raised
+    TASK_FAILED = 5  # the task's code raised (run(), requires(), complete(), output())
     OUTPUT_INCOMPLETE = 6  # run() returned but complete() is still False
     LOCK_NOT_ACQUIRED = 7  # lock held elsewhere (with --on-locked fail / timeout) or lease lost
     GRAPH_MISMATCH = 8  # this date's graph no longer matches the exported spec
@@ -24,10 +24,10 @@ class ExitCode(IntEnum):
 
 MEANINGS: dict[int, str] = {
     ExitCode.DONE: "done (ran, or was already complete)",
-    ExitCode.BAD_INVOCATION: "bad invocation: the arguments or parameter values were rejected",
-    ExitCode.NOT_ALLOWED: "task not allowed or not found in this image",
+    ExitCode.BAD_INVOCATION: "bad invocation: the arguments or parameter values were rejected; nothing was run",
+    ExitCode.NOT_ALLOWED: "task not allowed or not found in this image; nothing was run",
     ExitCode.UPSTREAM_INCOMPLETE: "upstream incomplete: a dependency's output is missing; nothing was run",
-    ExitCode.TASK_FAILED: "task failed: the Luigi task's run() raised",
+    ExitCode.TASK_FAILED: "task failed: the Luigi task's run() raised (or its requires(), complete() or output())",
     ExitCode.OUTPUT_INCOMPLETE: "task finished but its outputs are incomplete (complete() is False after run())",
     ExitCode.LOCK_NOT_ACQUIRED: "lock not acquired or lost: the same task is running elsewhere",
     ExitCode.GRAPH_MISMATCH: "graph no longer matches the exported spec: re-export the pipeline",

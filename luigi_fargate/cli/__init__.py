@@ -38,6 +38,9 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="luigi-fargate",
         description="Run Luigi pipelines on Airflow, one Fargate container per Luigi task.",
         parents=[common],
+        # Abbreviations off: while looking for its own options, this parser scans every word, the
+        # ones after ``run`` too, and must not stop at a task's value such as ``--ver`` ("ambiguous").
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"luigi-fargate {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

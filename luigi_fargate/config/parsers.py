@@ -22,7 +22,7 @@ LOG_GROUP = re.compile(r"^[A-Za-z0-9_./#-]{1,512}$")
 STREAM_PREFIX = re.compile(r"^[^:*]{1,512}$")
 ABSOLUTE_PATH = re.compile(r"^/\S+$")
 #: Environment names the task definition sets itself; configuration may not override them.
-RESERVED_ENV = (environment.ALLOW, "LUIGI_FARGATE_RELEASE")
+RESERVED_ENV = (environment.ALLOW, environment.RELEASE)
 #: Tag keys the operator sets itself; configured tags can't override them.
 RESERVED_TAGS = ("owner", "dag_id", "luigi_family", "airflow_run_id")
 CPU_ARCHITECTURES = ("X86_64", "ARM64")

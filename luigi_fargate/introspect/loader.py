@@ -3,10 +3,15 @@
 Parameters go through Luigi's own ``CmdlineParser`` (so ``--date``,
 ``--Family-param`` and config defaults mean what they mean to Luigi), and the
 family is looked up in Luigi's own task registry.
+
+:func:`build_task` takes Luigi's command line as a user types it (export,
+graph). :func:`build_task_from_values` is for the runner, which reads the
+words itself: only the family's parameters, values never read as options.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import difflib
 import importlib
@@ -14,7 +19,7 @@ import importlib.util
 import io
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from luigi_fargate.errors import UserError
@@ -49,9 +54,10 @@ def import_module(module: str, exit_code: int = ExitCode.BAD_INVOCATION) -> None
                 exit_code,
             ) from None
         raise UserError(f"module {module!r} failed to import: {exc}; fix the import in that module", exit_code) from None
-    except Exception as exc:  # user code raising at import time
+    except BaseException as exc:  # user code raising at import time, SystemExit and KeyboardInterrupt included
+        what = f"SystemExit({exc.code!r})" if isinstance(exc, SystemExit) else f"{type(exc).__name__}: {exc}"
         raise UserError(
-            f"module {module!r} raised {type(exc).__name__} on import: {exc}; fix that module (rerun with -v for the traceback)",
+            f"module {module!r} raised {what} on import; fix that module (rerun with -v for the traceback)",
             exit_code,
         ) from exc
 
@@ -136,3 +142,43 @@ def build_task(
     finally:
         if stderr.getvalue() and "error:" not in stderr.getvalue():
             sys.stderr.write(stderr.getvalue())
+
+
+def build_task_from_values(family: str, values: Mapping[str, str | bool]) -> luigi.Task:
+    """Build ``family`` as Luigi's command line does, from parameter values already read off the words.
+
+    ``values`` maps parameter names to what Luigi's argparse stores for
+    ``--name VALUE`` (the string) or a bare switch (True). The runner reads the
+    words itself (``luigi_fargate.shim.params``) rather than let argparse do it:
+    argparse matches abbreviations (``--mod x`` is ``--module x``, which Luigi
+    imports) and loses values even in the exact ``--name=VALUE`` form (Python
+    3.11 turns ``--name=--`` into an empty list, so Luigi silently keeps the
+    default). What follows is Luigi's own: ``CmdlineParser.get_task_obj`` with
+    its rules (an empty value keeps the default, config defaults, each
+    parameter's ``parse``) and the global instance parameters consult while the
+    task is built. Bad values raise UserError (exit 2); whatever the task's own
+    code raises while it is built (``__init__``, a parameter's ``parse``) is the
+    caller's to handle.
+    """
+    from luigi.cmdline_parser import CmdlineParser
+    from luigi.parameter import MissingParameterException, UnknownParameterException
+
+    class ReadCommandLine(CmdlineParser):
+        """A CmdlineParser whose words were read already: ``known_args`` is what its argparse would give."""
+
+        def __init__(self, known_args: argparse.Namespace) -> None:
+            self.known_args = known_args
+
+    from luigi.task_register import Register
+
+    known: dict[str, str | bool | None] = {name: None for name, _ in Register.get_task_cls(family).get_params()}
+    known.update(values)
+    parser = ReadCommandLine(argparse.Namespace(root_task=family, **known))
+    previous = CmdlineParser._instance  # noqa: SLF001 - what CmdlineParser.global_instance saves, too
+    CmdlineParser._instance = parser  # noqa: SLF001
+    try:
+        return parser.get_task_obj()
+    except (ValueError, TypeError, MissingParameterException, UnknownParameterException) as exc:
+        raise UserError(f"parameters for {family}: {exc}; fix the value") from None
+    finally:
+        CmdlineParser._instance = previous  # noqa: SLF001

@@ -6,7 +6,7 @@ which the kernel releases when the process dies) or must be renewed every
 :class:`LeaseLost`, and the runner then stops the task and exits 7 rather than
 risk two runners.
 
-Backends are chosen by URL (``file:///var/lock/lf``, ``luigid://host:8082``,
+Backends are chosen by URL (``file:///srv/lf-locks``, ``luigid://host:8082``,
 ``dynamodb://table?region=eu-west-1``); see :func:`open_backend`.
 """
 
@@ -30,7 +30,22 @@ BACKENDS = {
     "dynamodb": "luigi_fargate.locks.dynamodb:DynamoDBLockBackend",
 }
 
-DEFAULT_LOCK_URL = "file:///tmp/luigi-fargate-locks"
+
+
+def default_lock_dir() -> str:
+    """A private folder per user: ``/tmp/luigi-fargate-<uid>``, created 0700 and checked on every use.
+
+    One path per user whatever the environment (cron, a shell and an Airflow
+    worker of the same user must meet at the same lock); under /tmp because
+    that is writable in every container (read-only root filesystems
+    included). Not the shared /tmp itself: another user can't plant files in
+    it, and a folder of that name that isn't ours is refused
+    (``luigi_fargate.locks.file``).
+    """
+    return f"/tmp/luigi-fargate-{os.geteuid()}"
+
+
+DEFAULT_LOCK_URL = f"file://{default_lock_dir()}"
 
 
 class LeaseLost(Exception):

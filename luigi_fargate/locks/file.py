@@ -4,15 +4,23 @@ The kernel drops the lock when the holding process dies, even by SIGKILL, so
 a crash never leaves a lock that blocks later runs. The file stays behind
 (deleting it would race with a new holder) and records the last owner for
 ``luigi-fargate locks list``.
+
+The folder must be private to the user the runner runs as: in a folder
+others can write to, they could plant a file or a symlink where a lock file
+goes. So the folder is created 0700, and one that is a symlink, owned by
+another user, or world-writable without the sticky bit is refused. Lock files
+are opened without following symlinks and must be regular files of ours.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
 import os
 import re
+import stat
 import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -20,11 +28,43 @@ from urllib.parse import unquote, urlsplit
 from luigi_fargate.errors import UserError
 from luigi_fargate.locks.base import Lease, LeaseLost, LockBackend, LockInfo
 
+#: How every lock file is opened: never through a symlink, never blocking on a FIFO, not inherited.
+_OPEN_FLAGS = os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+FIX = "use a folder of your own: --lock file:///path/to/dir or $LUIGI_FARGATE_LOCK"
+
 
 def _file_name(key: str) -> str:
     readable = re.sub(r"[^\w.-]", "_", key)[:100]
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     return f"{readable}.{digest}.lock"
+
+
+def check_private_dir(directory: Path) -> None:
+    """Raise UserError unless ``directory`` is a real folder that no other user can write into."""
+    st = os.lstat(directory)
+    if stat.S_ISLNK(st.st_mode):
+        raise UserError(f"lock folder {directory} is a symlink; point --lock at the folder itself ({FIX})")
+    if not stat.S_ISDIR(st.st_mode):
+        raise UserError(f"lock folder {directory} is not a folder; {FIX}")
+    if st.st_uid != os.geteuid():
+        raise UserError(f"lock folder {directory} is owned by uid {st.st_uid}, not by this user (uid {os.geteuid()}); {FIX}")
+    if st.st_mode & stat.S_IWOTH and not st.st_mode & stat.S_ISVTX:
+        raise UserError(f"lock folder {directory} is writable by everyone and has no sticky bit; chmod o-w {directory}, or {FIX}")
+
+
+def open_lock_file(path: Path, flags: int) -> int:
+    """An fd on the lock file at ``path``: a regular file of ours, never reached through a symlink."""
+    try:
+        fd = os.open(path, flags | _OPEN_FLAGS, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UserError(f"lock file {path} is a symlink (planted?); remove it, and check who can write to {path.parent}") from None
+        raise
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+        os.close(fd)
+        raise UserError(f"lock file {path} is not a regular file of this user's; remove it, and check who can write to {path.parent}")
+    return fd
 
 
 class FileLease(Lease):
@@ -39,7 +79,7 @@ class FileLease(Lease):
     def renew(self) -> None:
         """The lock is ours while the file at ``path`` is still the one we locked."""
         try:
-            same = os.stat(self.path).st_ino == os.fstat(self._fd).st_ino
+            same = os.lstat(self.path).st_ino == os.fstat(self._fd).st_ino
         except FileNotFoundError:
             same = False
         if not same:
@@ -71,17 +111,18 @@ class FileLockBackend(LockBackend):
 
     def _ensure_dir(self) -> None:
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise UserError(
-                f"lock directory {self.directory}: can't create it ({exc.strerror}); "
-                "choose a writable directory with --lock file:///path"
+                f"lock folder {self.directory}: can't create it ({exc.strerror}); choose a writable folder with "
+                "--lock file:///path or $LUIGI_FARGATE_LOCK"
             ) from None
+        check_private_dir(self.directory)
 
     def try_acquire(self, key: str, owner: str) -> FileLease | None:
         self._ensure_dir()
         path = self.directory / _file_name(key)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_lock_file(path, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -92,28 +133,30 @@ class FileLockBackend(LockBackend):
         os.pwrite(fd, record.encode(), 0)
         return FileLease(key, owner, fd, path)
 
-    def _held(self, path: Path) -> bool:
-        fd = os.open(path, os.O_RDONLY)
+    def _read_if_held(self, path: Path) -> dict | None:
+        """The record of a held lock file, or None when nobody holds it."""
+        fd = open_lock_file(path, os.O_RDONLY)
         try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        else:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return json.loads(os.pread(fd, 1 << 16, 0).decode() or "{}")
             fcntl.flock(fd, fcntl.LOCK_UN)
-            return False
+            return None
         finally:
             os.close(fd)
 
     def list_locks(self) -> list[LockInfo]:
         if not self.directory.is_dir():
             return []
+        check_private_dir(self.directory)
         held = []
         for path in sorted(self.directory.glob("*.lock")):
             try:
-                if not self._held(path):
-                    continue
-                record = json.loads(path.read_text() or "{}")
-            except (OSError, ValueError):
+                record = self._read_if_held(path)
+            except (OSError, ValueError, UserError):
+                continue
+            if record is None:
                 continue
             held.append(
                 LockInfo(
@@ -130,7 +173,7 @@ class FileLockBackend(LockBackend):
         # new contender lock a fresh inode while the old holder keeps running.
         path = self.directory / _file_name(key)
         try:
-            held = self._held(path)
+            held = self._read_if_held(path) is not None
             path.unlink()
         except FileNotFoundError:
             return False

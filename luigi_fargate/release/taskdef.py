@@ -24,6 +24,7 @@ from luigi_fargate.errors import UserError
 from luigi_fargate.release.settings import ReleaseSettings, image, release_name
 from luigi_fargate.release.specs import is_fargate
 from luigi_fargate.spec import NodeKind, SpecFile
+from luigi_fargate.spec import environment as env_names
 
 #: spec.runner key -> the release setting it must agree with (the operator finds
 #: the log stream as {log_stream_prefix}/{container_name}/{task id}).
@@ -72,11 +73,11 @@ def render(settings: ReleaseSettings, image_ref: str, release: str | None = None
     release = release_name("--release", release) if release else default_release(image_ref)
     environment = [
         *({"name": n, "value": v} for n, v in settings.environment),
-        {"name": "LUIGI_FARGATE_ALLOW", "value": settings.allow_path},
-        {"name": "LUIGI_FARGATE_RELEASE", "value": release},
+        {"name": env_names.ALLOW, "value": settings.allow_path},
+        {"name": env_names.RELEASE, "value": release},
     ]
-    if settings.lock and "LUIGI_FARGATE_LOCK" not in dict(settings.environment):
-        environment.append({"name": "LUIGI_FARGATE_LOCK", "value": settings.lock})
+    if settings.lock and env_names.LOCK not in dict(settings.environment):
+        environment.append({"name": env_names.LOCK, "value": settings.lock})
     container: dict[str, Any] = {
         "name": settings.container_name,
         "image": image_ref,

@@ -8,11 +8,12 @@ import sys
 import time
 from typing import Any
 
-#: Also append every event as a JSON line to this file (demos, audits, tests).
-EVENTS_FILE_ENV = "LUIGI_FARGATE_EVENTS_FILE"
+from luigi_fargate.spec.environment import EVENTS_FILE
 
 
 class EventLog:
+    """The runner's events: one line each on stderr, and optionally appended to $LUIGI_FARGATE_EVENTS_FILE."""
+
     def __init__(self, fmt: str = "text", stream: Any = None) -> None:
         self.fmt = fmt
         self.stream = stream or sys.stderr
@@ -25,7 +26,7 @@ class EventLog:
     def emit(self, event: str, message: str = "", **fields: Any) -> None:
         record = {**self.fields, **fields}
         as_json = json.dumps({"ts": round(time.time(), 3), "event": event, **record, "message": message}, default=str)
-        events_file = os.environ.get(EVENTS_FILE_ENV)
+        events_file = os.environ.get(EVENTS_FILE)
         if events_file:
             # One short append per event: lines from concurrent runners don't interleave.
             with open(events_file, "a", encoding="utf-8") as fh:
@@ -36,4 +37,8 @@ class EventLog:
             extra = " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
             who = record.get("task_id", "")
             line = f"luigi-fargate: {event}: {who}" + (f" {message}" if message else "") + (f" ({extra})" if extra else "")
-        print(line, file=self.stream, flush=True)
+        try:
+            print(line, file=self.stream, flush=True)
+        except OSError:
+            # A closed log pipe must not change the outcome (exit 0 for a task that never ran).
+            pass

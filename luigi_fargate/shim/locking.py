@@ -51,27 +51,7 @@ def acquire(
     waited = False
     failing_since: float | None = None
     while True:
-        try:
-            lease = backend.try_acquire(key, owner)
-        except UserError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a busy or briefly unreachable backend: try again
-            now = time.monotonic()
-            failing_since = failing_since or now
-            if now - failing_since >= UNREACHABLE_GRACE:
-                raise UserError(
-                    f"lock {backend.url}: unreachable for {UNREACHABLE_GRACE:g}s "
-                    f"({type(exc).__name__}: {exc}); check that it runs and that --lock points at it",
-                    ExitCode.LOCK_NOT_ACQUIRED,
-                ) from None
-            lease = None
-        else:
-            failing_since = None
-        if lease is not None and _nearly_expired(lease):
-            # The request sat in a queue for most of the lease: it may already be
-            # someone else's. Give it back and try again.
-            lease.release()
-            lease = None
+        lease, failing_since = _try_once(backend, key, owner, failing_since)
         if lease is not None:
             # Backends that report an outcome on release (luigid: DONE/FAILED) ask how it went.
             report = getattr(lease, "set_completion_check", None)
@@ -89,6 +69,30 @@ def acquire(
         time.sleep(poll * random.uniform(0.5, 1.5))
         if is_complete():
             return None
+
+
+def _try_once(backend: LockBackend, key: str, owner: str, failing_since: float | None) -> tuple[Lease | None, float | None]:
+    """One attempt: (the lease or None, since when the backend has been failing, or None if it answered)."""
+    try:
+        lease = backend.try_acquire(key, owner)
+    except UserError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a busy or briefly unreachable backend: try again
+        now = time.monotonic()
+        failing_since = failing_since or now
+        if now - failing_since >= UNREACHABLE_GRACE:
+            raise UserError(
+                f"lock {backend.url}: unreachable for {UNREACHABLE_GRACE:g}s "
+                f"({type(exc).__name__}: {exc}); check that it runs and that --lock points at it",
+                ExitCode.LOCK_NOT_ACQUIRED,
+            ) from None
+        return None, failing_since
+    if lease is not None and _nearly_expired(lease):
+        # The request sat in a queue for most of the lease: it may already be
+        # someone else's. Give it back and try again.
+        lease.release()
+        lease = None
+    return lease, None
 
 
 def _nearly_expired(lease: Lease) -> bool:

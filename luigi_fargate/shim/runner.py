@@ -1,202 +1,192 @@
 """Run exactly one Luigi task and say truthfully how it went.
 
-Order of checks, each cheaper than the next:
+The steps, each cheaper than the next; nothing the allowlist doesn't name is
+ever imported:
 
-1. allowlist (before anything is imported)        -> exit 3
-2. rebuild the task with Luigi's registry/parser  -> exit 2 / 3
-3. already complete?                              -> exit 0, nothing run
-4. every direct dependency complete?              -> exit 4, nothing run
-5. take the task's lock (wait, then re-check 3)   -> exit 7 / 0
-6. run it through Luigi's worker (events fire, dynamic deps run here)
-7. complete() again                               -> exit 5 / 6 / 0
+1. admit: names, allowlist, graph-check input (nothing imported yet)   -> exit 2 / 3
+2. rebuild the task: import MODULE, read its parameters strictly         -> exit 2 / 3
+3. graph check: this run's Luigi graph still has the exported shape      -> exit 8
+4. already complete? (a task without outputs: does Luigi need it now?)   -> exit 0, nothing run
+5. every direct dependency complete?                                     -> exit 4, nothing run
+6. take the task's lock (wait, then re-check 4)                          -> exit 7 / 0
+7. run it through Luigi's worker (events fire, dynamic deps run here)
+8. complete() again                                                      -> exit 5 / 6 / 0
+
+Whatever the task's code raises, ``SystemExit`` included, ends as a non-zero
+exit code of the step that called it (see ``shim.user_code``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
-import time
-from dataclasses import dataclass, field
+import traceback
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from luigi_fargate.errors import UserError
 from luigi_fargate.exit_codes import ExitCode
-from luigi_fargate.locks.base import Lease, make_owner, open_backend
-from luigi_fargate.shim.allowlist import check_allowed
+from luigi_fargate.introspect.loader import check_dotted_name
+from luigi_fargate.shim import completeness
+from luigi_fargate.shim.allowlist import Allowlist, resolve
 from luigi_fargate.shim.events import EventLog
-from luigi_fargate.shim.locking import LeaseKeeper, LockUnavailable, acquire
-from luigi_fargate.shim.signals import LeaseLostInterrupt, StopSignals, Terminated
+from luigi_fargate.shim.graph_check import ShapeCheck, load_check
+from luigi_fargate.shim.request import RunRequest
+from luigi_fargate.shim.signals import StopSignals, Terminated
+from luigi_fargate.shim.user_code import user_code
 
 if TYPE_CHECKING:
     import luigi
+    import networkx as nx
 
 
-#: Luigi command-line options that don't set task parameters and must not pass the allowlist.
-FORBIDDEN_LUIGI_OPTIONS = frozenset({"--module", "--core-module", "--help", "--help-all", "--core-help", "--core-help-all"})
+@dataclass(frozen=True)
+class Admission:
+    """What step 1 decided: the allowlist, and the graph check (if any) it admitted."""
+
+    allowlist: Allowlist
+    shape: ShapeCheck | None
 
 
-@dataclass
-class RunRequest:
-    module: str
-    family: str
-    luigi_args: list[str]
-    allow: str | None = None
-    allow_any: bool = False
-    lock_url: str | None = None
-    on_locked: str = "wait"
-    lock_timeout: float | None = None
-    lock_poll: float = 1.0
-    log_format: str = "text"
-    verbose: bool = False
-    graph_check: str | None = None  # JSON, see shim/graph_check.py (or $LUIGI_FARGATE_GRAPH_CHECK)
-    check_complete: bool = False  # only report completeness (0 / 4): for sensors; no run, no lock
-    extra_env: dict[str, str] = field(default_factory=dict)
+@contextlib.contextmanager
+def _runner_logging(verbose: bool) -> Iterator[None]:
+    """Log to stderr for this run; Luigi's scheduler chatter only with -v. Restores what it changed."""
+    root = logging.getLogger()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    quiet = logging.DEBUG if verbose else logging.WARNING
+    loggers = [(root, logging.DEBUG if verbose else logging.INFO)]
+    loggers += [(logging.getLogger(name), quiet) for name in ("luigi-interface", "luigi")]
+    saved = [(lg, lg.level) for lg, _ in loggers]
+    install = not root.handlers
+    if install:
+        root.addHandler(handler)
+    for lg, level in loggers:
+        lg.setLevel(level)
+    try:
+        yield
+    finally:
+        for lg, level in saved:
+            lg.setLevel(level)
+        if install:
+            root.removeHandler(handler)
 
 
-def _missing_outputs(task: luigi.Task) -> list[str]:
-    from luigi.task import flatten
-
-    return [str(t) for t in flatten(task.output()) if not t.exists()]
-
-
-def _configure_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-    # Luigi's scheduler chatter is noise for a one-task run; its errors still show.
-    logging.getLogger("luigi-interface").setLevel(logging.DEBUG if verbose else logging.WARNING)
-    logging.getLogger("luigi").setLevel(logging.DEBUG if verbose else logging.WARNING)
-
-
-def _run_with_luigi_worker(task: luigi.Task, log: EventLog) -> tuple[bool, list[str]]:
-    """Run ``task`` in this process through Luigi's worker; (succeeded, unexpected ids scheduled)."""
-    from luigi.scheduler import Scheduler
-    from luigi.worker import Worker
-
-    # No in-process retries (Airflow retries), and the task's Luigi resources
-    # never block it here (Airflow pools limit concurrency across runs).
-    resources = {name: 10**9 for name in (getattr(task, "resources", None) or {})}
-    scheduler = Scheduler(retry_delay=10**9, resources=resources)
-    with Worker(scheduler=scheduler, worker_processes=1, no_install_shutdown_handler=True, wait_interval=0.1) as worker:
-        worker.add(task)
-        pending = set(scheduler.task_list("PENDING", "").keys())
-        extra = sorted(pending - {task.task_id})
-        if extra:
-            # A dependency turned incomplete after we checked it: never run it implicitly.
-            return False, extra
-        ok = worker.run()
-    return bool(ok), []
-
-
-def run(req: RunRequest) -> int:
-    """The whole runner; returns the exit code."""
-    log = EventLog(req.log_format)
-    _configure_logging(req.verbose)
-    from luigi_fargate.introspect.loader import build_task, check_dotted_name
-
-    # 1. Allowlist, before the module is imported.
+def admit(req: RunRequest, environ: Mapping[str, str] | None = None) -> Admission:
+    """Step 1: is this invocation allowed at all? Decided before any import."""
     check_dotted_name(req.module, "module")
     check_dotted_name(req.family, "task family")
-    check_allowed(req.module, req.family, req.allow, req.allow_any)
-    for arg in req.luigi_args:
-        if arg.split("=", 1)[0] in FORBIDDEN_LUIGI_OPTIONS:
-            # Luigi's parser would import another module (or print help) on our behalf.
-            raise UserError(f"option {arg.split('=', 1)[0]} is not allowed here; name the module before the family", ExitCode.NOT_ALLOWED)
-
-    # 2. Rebuild the task exactly as Luigi would from this command line.
-    task = build_task(req.module, req.family, req.luigi_args, not_found_code=ExitCode.NOT_ALLOWED)
-    log.bind(task_id=task.task_id, family=task.get_task_family())
-    started = time.monotonic()
-
-    # 2b. This run's graph still has the exported shape (exit 8 otherwise).
-    from luigi_fargate.shim.graph_check import check_graph_shape, load_check
-
-    shape = load_check(req.graph_check)
+    allowlist = resolve(req.allow, req.allow_any, environ)
+    allowlist.check_task(req.module, req.family)
+    shape = load_check(req.graph_check, environ)
     if shape is not None:
-        check_graph_shape(task, shape)
-    if req.check_complete:
+        allowlist.check_graph_root(req.module, req.family, (shape.root_module, shape.root_family))
+    return Admission(allowlist, shape)
+
+
+def check_shape(task: luigi.Task, shape: ShapeCheck, req: RunRequest) -> tuple[nx.DiGraph, str]:
+    """Step 3: rebuild the admitted root with the same strict grammar, then compare; (graph, root id)."""
+    from luigi_fargate.shim.graph_check import check_graph_shape
+    from luigi_fargate.shim.rebuild import rebuild_task
+
+    root = rebuild_task(shape.root_module, shape.root_family, shape.root_args, req.runner_flags)
+    return check_graph_shape(task, shape, root), root.task_id
+
+
+def report_completeness(task: luigi.Task, log: EventLog) -> int:
+    """``--check-complete`` (sensors): 0 if complete, else 4; runs and locks nothing."""
+    with user_code(f"{task.task_id}: complete()"):
         complete = task.complete()
-        log.emit("check_complete", "complete" if complete else "not complete yet", missing_outputs=None if complete else ", ".join(_missing_outputs(task)) or None)
-        return ExitCode.DONE if complete else ExitCode.UPSTREAM_INCOMPLETE
-
-    # 3. Already complete: nothing to do (a rerun of a finished task).
-    if task.complete():
-        log.emit("already_complete", "already complete, nothing run")
+    if complete:
+        log.emit("check_complete", "complete")
         return ExitCode.DONE
-
-    # 4. Dependencies: never run before they are complete, never run them here.
-    missing = [(dep, _missing_outputs(dep)) for dep in task.deps() if not dep.complete()]
-    if missing:
-        for dep, outputs in missing:
-            log.emit("upstream_incomplete", f"missing dependency {dep.task_id}", missing_outputs=", ".join(outputs) or None)
+    if completeness.has_no_outputs(task):
+        log.emit("check_complete", "has no outputs: Luigi never counts it complete, so it can't be sensed; "
+                 "export it together with the tasks that need it, or give it an output()")
         return ExitCode.UPSTREAM_INCOMPLETE
+    log.emit("check_complete", "not complete yet", missing_outputs=", ".join(completeness.missing_outputs(task)) or None)
+    return ExitCode.UPSTREAM_INCOMPLETE
 
-    # 5. The lock: the same task never runs twice at once.
-    from luigi_fargate.config import lock_url_from
 
-    backend = open_backend(lock_url_from(req.lock_url))
-    lease: Lease | None = None
-    keeper: LeaseKeeper | None = None
-    signals = StopSignals(on_hard_exit=lambda: lease and lease.release())
-    signals.install()
-    try:
+def already_done(task: luigi.Task, graph: nx.DiGraph | None, root_id: str | None, log: EventLog) -> bool:
+    """Step 4: complete already, or (no outputs) not reached by Luigi in this invocation."""
+    with user_code(f"{task.task_id}: complete()"):
+        if task.complete():
+            log.emit("already_complete", "already complete, nothing run")
+            return True
+    if graph is None or root_id is None or not completeness.has_no_outputs(task):
+        return False
+    if completeness.reached_by_luigi(graph, root_id, task.task_id):
+        return False
+    log.emit("not_needed", "has no outputs and every task that needs it is complete: Luigi wouldn't run it "
+             "in this invocation; nothing run")
+    return True
+
+
+def dependencies_ready(task: luigi.Task, log: EventLog) -> tuple[bool, list[str]]:
+    """Step 5: (every direct dependency done?, ids of those without outputs that count as done)."""
+    deps = completeness.incomplete_dependencies(task)
+    for dep in deps.no_outputs:
+        if deps.no_outputs_done:
+            log.emit("upstream_assumed_done", f"dependency {dep.task_id} has no outputs: counted as done (Airflow "
+                     "starts this task only after it succeeded in this DAG run)")
+        else:
+            log.emit("upstream_incomplete", f"dependency {dep.task_id} has no outputs, and with [worker] "
+                     "check_unfulfilled_deps = true (Luigi's default) Luigi fails the tasks that need it; set it to "
+                     "false in luigi.cfg, or give that task an output()")
+    for dep, outputs in deps.missing:
+        log.emit("upstream_incomplete", f"missing dependency {dep.task_id}", missing_outputs=", ".join(outputs) or None)
+    return deps.ready, [dep.task_id for dep in deps.no_outputs] if deps.ready else []
+
+
+def run(req: RunRequest, environ: Mapping[str, str] | None = None) -> int:
+    """The whole runner; returns the exit code.
+
+    SIGTERM is handled from the first step: as PID 1 of a container the runner
+    has no default action for it, so without a handler a stop during the
+    checks would be ignored until SIGKILL, 30 s later.
+    """
+    log = EventLog(req.log_format)
+    with _runner_logging(req.verbose), StopSignals(on_hard_exit=lambda: None):
         try:
-            lease = acquire(
-                backend,
-                task.task_id,
-                make_owner(),
-                on_locked=req.on_locked,
-                timeout=req.lock_timeout,
-                poll=req.lock_poll,
-                is_complete=task.complete,
-                on_wait=lambda: log.emit("lock_wait", "held by another runner; waiting"),
-            )
-        except LockUnavailable as exc:
-            log.emit("lock_unavailable", str(exc))
-            return ExitCode.LOCK_NOT_ACQUIRED
-        if lease is None or task.complete():
-            log.emit("already_complete", "completed by another runner, nothing run")
-            return ExitCode.DONE
+            return _run_steps(req, environ, log)
+        except Terminated:
+            log.emit("terminated", "stopped by SIGTERM before the task ran; nothing run")
+            return ExitCode.TERMINATED
 
-        # 6. Run through Luigi's own worker, holding the lease.
-        log.emit("start", "running", lock=backend.url)
-        keeper = LeaseKeeper(lease)
-        with keeper:
-            ok, unexpected = _run_with_luigi_worker(task, log)
-        duration = round(time.monotonic() - started, 3)
-        if unexpected:
-            log.emit("upstream_incomplete", "dependencies became incomplete: " + ", ".join(unexpected))
-            return ExitCode.UPSTREAM_INCOMPLETE
-        if signals.terminated:
-            raise Terminated()
-        if signals.lease_lost:
-            raise LeaseLostInterrupt()
-        if not ok:
-            log.emit("failed", "task failed", duration=duration)
-            return ExitCode.TASK_FAILED
-        # 7. Trust outputs, not the return of run().
-        if not task.complete():
-            log.emit("output_incomplete", "run() finished but outputs are missing: " + ", ".join(_missing_outputs(task)), duration=duration)
-            return ExitCode.OUTPUT_INCOMPLETE
-        log.emit("done", "succeeded", duration=duration)
+
+def _run_steps(req: RunRequest, environ: Mapping[str, str] | None, log: EventLog) -> int:
+    from luigi_fargate.shim.execution import run_locked
+    from luigi_fargate.shim.rebuild import rebuild_task
+
+    admission = admit(req, environ)
+    task = rebuild_task(req.module, req.family, req.params, req.runner_flags)
+    log.bind(task_id=task.task_id, family=task.get_task_family())
+    graph, root_id = check_shape(task, admission.shape, req) if admission.shape is not None else (None, None)
+    if req.check_complete:
+        return report_completeness(task, log)
+    if already_done(task, graph, root_id, log):
         return ExitCode.DONE
-    except Terminated:
-        log.emit("terminated", "stopped by SIGTERM", duration=round(time.monotonic() - started, 3))
-        return ExitCode.TERMINATED
-    except LeaseLostInterrupt:
-        why = keeper.reason if keeper is not None else ""
-        log.emit("lease_lost", "lost the lock's lease; stopped so that two runners never overlap", reason=why or None)
-        return ExitCode.LOCK_NOT_ACQUIRED
-    finally:
-        if lease is not None:
-            try:
-                lease.release()
-            except Exception as exc:  # noqa: BLE001 - releasing must not hide the outcome
-                log.emit("lock_release_failed", str(exc))
+    ready, assumed_done = dependencies_ready(task, log)
+    if not ready:
+        return ExitCode.UPSTREAM_INCOMPLETE
+    return run_locked(task, req, log, assumed_done)
 
 
-def run_or_exit_code(req: RunRequest) -> int:
-    """``run`` with user errors reported as one line and their exit code."""
+def run_or_exit_code(req: RunRequest, environ: Mapping[str, str] | None = None) -> int:
+    """``run`` with user errors reported as one line and their exit code, never a false exit 0."""
     try:
-        return run(req)
+        return run(req, environ)
     except UserError as exc:
-        EventLog(req.log_format).emit("rejected", exc.message, exit_code=exc.exit_code)
+        if req.verbose and exc.__cause__ is not None:
+            traceback.print_exception(exc.__cause__, file=sys.stderr)
+        event = "failed" if exc.exit_code == ExitCode.TASK_FAILED else "rejected"
+        EventLog(req.log_format).emit(event, exc.message, exit_code=exc.exit_code)
         return exc.exit_code
+    except SystemExit as exc:
+        # Every call into user code is guarded; an exit that still gets here must not read as success.
+        EventLog(req.log_format).emit("crashed", f"SystemExit({exc.code!r}) escaped the runner", exit_code=1)
+        return 1
+

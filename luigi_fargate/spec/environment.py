@@ -13,3 +13,5 @@ GRAPH_CHECK = "LUIGI_FARGATE_GRAPH_CHECK"
 LOCK = "LUIGI_FARGATE_LOCK"
 #: Append every runner event as a JSON line to this file (demos, audits, tests).
 EVENTS_FILE = "LUIGI_FARGATE_EVENTS_FILE"
+#: The release name of the running task definition (set by the task definition, for logs and user code).
+RELEASE = "LUIGI_FARGATE_RELEASE"

@@ -81,6 +81,21 @@ class ImageSlow(luigi.Task):
             record("cleanup ImageSlow")
 
 
+class ImageSlowCheck(luigi.Task):
+    """Its completeness check takes long (a slow object store): a stop can come before anything runs."""
+
+    def output(self):
+        return target("slow-check.txt")
+
+    def complete(self):
+        record("checking ImageSlowCheck")
+        time.sleep(600)
+        return False
+
+    def run(self):
+        record("run ImageSlowCheck")
+
+
 class ImageNotExported(luigi.Task):
     """In the image's code but in no exported spec: the allowlist refuses it."""
 
@@ -95,4 +110,4 @@ class ImageAll(luigi.WrapperTask):
     """The root that is exported: its spec allowlists every family above but ImageNotExported."""
 
     def requires(self):
-        return [ImageOk(), ImageNeedsMissing(), ImageFails(), ImageSlow()]
+        return [ImageOk(), ImageNeedsMissing(), ImageFails(), ImageSlow(), ImageSlowCheck()]

@@ -125,6 +125,31 @@ def test_sigterm_to_the_entrypoint_as_pid_1_exits_143_releases_the_lock_and_publ
     assert (image.data / "slow.txt").read_text() == "partial"
 
 
+def test_sigterm_as_pid_1_before_the_task_runs_exits_143_at_once(image):
+    """PID 1 has no default action for SIGTERM: the runner handles it from its first step, not only around run()."""
+    container = subprocess.Popen(
+        [*_unshare_argv(), str(image.entrypoint), "image_tasks", "ImageSlowCheck"],
+        env=image.env(), cwd=image.installed.cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        _wait_for("complete() started", lambda: "checking ImageSlowCheck 1" in image.ledger_lines() or container.poll() is not None)
+        assert "checking ImageSlowCheck 1" in image.ledger_lines(), container.communicate()
+        (pid1,) = psutil.Process(container.pid).children()
+        stopped_at = time.monotonic()
+        os.kill(pid1.pid, signal.SIGTERM)
+        code = container.wait(STOP_TIMEOUT + 30)
+        elapsed = time.monotonic() - stopped_at
+    finally:
+        if container.poll() is None:
+            for p in psutil.Process(container.pid).children():
+                p.kill()
+            container.kill()
+            container.wait(30)
+    assert code == ExitCode.TERMINATED
+    assert elapsed < 10, f"exited {elapsed:.1f} s after SIGTERM"
+    assert "run ImageSlowCheck 1" not in image.ledger_lines()
+
+
 def test_the_packaged_template_refuses_to_run_until_installed(installed):
     template = installed.run("luigi-fargate", "entrypoint-path").stdout.strip()
     assert Path(template).is_relative_to(installed.venv)

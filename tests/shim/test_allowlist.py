@@ -20,8 +20,15 @@ ATTEMPTS = [
     (["os", "system", "--command", "touch pwned"], 3),
     (["shim_tasks", "--allow-any", "Fails"], 3),  # an option injected where the family goes
     (["shim_tasks", "--module", "os", "Ok"], 3),
-    (["shim_tasks", "Ok", "--module", "antigravity"], 3),  # Luigi's own --module can't import another module
-    (["shim_tasks", "Ok", "--core-module=antigravity"], 3),
+]
+
+#: Refused after the allowlisted module is imported (the words after FAMILY are read against its
+#: parameters); the module they name must never be.
+AFTER_FAMILY = [
+    ["shim_tasks", "Ok", "--module", "sec_marker"],  # Luigi's own --module can't import another module
+    ["shim_tasks", "Ok", "--core-module=sec_marker"],
+    ["shim_tasks", "Ok", "--mod", "sec_marker"],  # argparse would read the abbreviation as --module
+    ["shim_tasks", "Ok", "--name", "x", "--modul=sec_marker"],
 ]
 
 
@@ -43,6 +50,17 @@ def test_rejected_invocations_import_and_run_nothing(shim, image_spec, tmp_path,
     assert "Traceback" not in proc.stderr
     assert not marker.exists(), "the task module was imported"
     assert not (tmp_path / "pwned").exists()
+    assert shim.lines() == []
+
+
+@pytest.mark.parametrize("argv", AFTER_FAMILY)
+def test_luigis_own_options_after_the_family_import_nothing_else(shim, image_spec, tmp_path, argv):
+    marker = tmp_path / "sec-marker"
+    proc = shim.run("--allow", str(image_spec), *argv, env=shim.env(SEC_MARKER=str(marker)), cwd=tmp_path)
+    assert proc.returncode == 3, proc.stderr
+    assert "Luigi's own option" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not marker.exists(), "a module outside the allowlist was imported"
     assert shim.lines() == []
 
 

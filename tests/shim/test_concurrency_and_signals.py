@@ -75,7 +75,7 @@ def test_a_holder_whose_file_lock_is_broken_stops_with_exit_7(shim):
     _wait_for(shim, "run Slow")
     from luigi.task import task_id_str
 
-    task_id = task_id_str("Slow", {"seconds": "60.0"})
+    task_id = task_id_str("Slow", {})
     broke = luigi_fargate("locks", "break", task_id, "--yes", "--lock", f"file://{shim.locks}")
     assert broke.returncode == 0, broke.stderr
     assert runner.wait(30) == 7
