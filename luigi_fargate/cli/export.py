@@ -61,8 +61,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def options_from_args(args: argparse.Namespace) -> tuple[str, str, ExportOptions]:
     """(module, family, options) from the shared export/graph arguments, validated."""
-    from luigi_fargate.export.bindings import parse_bindings
     from luigi_fargate.export.builder import ExportOptions
+    from luigi_fargate.introspect.bindings import parse_bindings
     from luigi_fargate.introspect.loader import check_dotted_name, split_task_ref
     from luigi_fargate.spec import RunnerKind
 

@@ -59,6 +59,24 @@ def _missing_outputs(task: luigi.Task) -> list[str]:
     return [str(t) for t in flatten(task.output()) if not t.exists()]
 
 
+def _already_complete(task: luigi.Task) -> bool:
+    """complete() before running, except for a WrapperTask with its own run().
+
+    A wrapper is complete once its dependencies are, which they always are
+    when Airflow starts it; Luigi decided before running them, so it runs the
+    wrapper's run() in that invocation. Runs it here too (issue #13, item 5).
+    """
+    if _is_wrapper_with_run(task):
+        return False
+    return task.complete()
+
+
+def _is_wrapper_with_run(task: luigi.Task) -> bool:
+    import luigi
+
+    return isinstance(task, luigi.WrapperTask) and type(task).run is not luigi.Task.run
+
+
 def _configure_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     # Luigi's scheduler chatter is noise for a one-task run; its errors still show.
@@ -75,14 +93,19 @@ def _run_with_luigi_worker(task: luigi.Task, log: EventLog) -> tuple[bool, list[
     # never block it here (Airflow pools limit concurrency across runs).
     resources = {name: 10**9 for name in (getattr(task, "resources", None) or {})}
     scheduler = Scheduler(retry_delay=10**9, resources=resources)
-    with Worker(scheduler=scheduler, worker_processes=1, no_install_shutdown_handler=True, wait_interval=0.1) as worker:
-        worker.add(task)
-        pending = set(scheduler.task_list("PENDING", "").keys())
-        extra = sorted(pending - {task.task_id})
-        if extra:
-            # A dependency turned incomplete after we checked it: never run it implicitly.
-            return False, extra
-        ok = worker.run()
+    if _is_wrapper_with_run(task):
+        task.complete = lambda: False  # type: ignore[method-assign] # Luigi's worker would skip a complete wrapper
+    try:
+        with Worker(scheduler=scheduler, worker_processes=1, no_install_shutdown_handler=True, wait_interval=0.1) as worker:
+            worker.add(task)
+            pending = set(scheduler.task_list("PENDING", "").keys())
+            extra = sorted(pending - {task.task_id})
+            if extra:
+                # A dependency turned incomplete after we checked it: never run it implicitly.
+                return False, extra
+            ok = worker.run()
+    finally:
+        task.__dict__.pop("complete", None)
     return bool(ok), []
 
 
@@ -111,14 +134,14 @@ def run(req: RunRequest) -> int:
 
     shape = load_check(req.graph_check)
     if shape is not None:
-        check_graph_shape(task, shape)
+        check_graph_shape(task, shape, req.allow)
     if req.check_complete:
         complete = task.complete()
         log.emit("check_complete", "complete" if complete else "not complete yet", missing_outputs=None if complete else ", ".join(_missing_outputs(task)) or None)
         return ExitCode.DONE if complete else ExitCode.UPSTREAM_INCOMPLETE
 
     # 3. Already complete: nothing to do (a rerun of a finished task).
-    if task.complete():
+    if _already_complete(task):
         log.emit("already_complete", "already complete, nothing run")
         return ExitCode.DONE
 
@@ -146,13 +169,13 @@ def run(req: RunRequest) -> int:
                 on_locked=req.on_locked,
                 timeout=req.lock_timeout,
                 poll=req.lock_poll,
-                is_complete=task.complete,
+                is_complete=lambda: _already_complete(task),
                 on_wait=lambda: log.emit("lock_wait", "held by another runner; waiting"),
             )
         except LockUnavailable as exc:
             log.emit("lock_unavailable", str(exc))
             return ExitCode.LOCK_NOT_ACQUIRED
-        if lease is None or task.complete():
+        if lease is None or _already_complete(task):
             log.emit("already_complete", "completed by another runner, nothing run")
             return ExitCode.DONE
 
