@@ -67,9 +67,11 @@ def run_verify(args: argparse.Namespace) -> int:
         verify_dates(spec, [])  # raises the one-line error naming the fix
     runs = run_instants(spec, start, end)
     if sys.stderr.isatty() and len(runs) >= PROGRESS_FROM:
+        from rich.console import Console
         from rich.progress import Progress
 
-        with Progress(transient=True, auto_refresh=False) as bar:  # no refresh thread: verify forks workers
+        # On stderr (stdout keeps only the differing runs); no refresh thread, as verify forks workers.
+        with Progress(console=Console(stderr=True), transient=True, auto_refresh=False) as bar:
             job = bar.add_task(f"verifying {spec.dag_id}", total=len(runs))
             differing = verify_dates(spec, runs, on_run=lambda: bar.update(job, advance=1, refresh=True))
     else:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from luigi_fargate.export.builder import ExportOptions, build_spec
 from luigi_fargate.export.writer import write_spec_files
 from luigi_fargate.introspect.bindings import default_bindings
-from luigi_fargate.introspect.graph import walk_deps
 from luigi_fargate.introspect.loader import build_task
 from luigi_fargate.introspect.param_cache import fast_walks
 from luigi_fargate.introspect.portability import Finding
@@ -56,7 +55,7 @@ def _plan_export(module: str, family: str, luigi_args: list[str], options: Expor
             options.bindings = {range_schedule.param_name: "ds"}
     if options.bindings is None:
         options.bindings = default_bindings(root)
-    spec, findings, graph = build_spec(root, walk_deps(root), options)
+    spec, findings, graph = build_spec(root, options)
     if options.runner == RunnerKind.FARGATE:
         from luigi_fargate.fargate.settings import apply_fargate
 

@@ -23,8 +23,8 @@ from luigi_fargate.export.date_warnings import frozen_date_findings
 from luigi_fargate.export.nodes import Walked, make_nodes
 from luigi_fargate.export.union import luigi_id_at_export, union_graph
 from luigi_fargate.introspect.anchors import RuleNode, ShapeUnion, fixed_shape, learn_shapes
-from luigi_fargate.introspect.bindings import RootBinding, root_binding
-from luigi_fargate.introspect.graph import LuigiGraph
+from luigi_fargate.introspect.bindings import RootBinding, is_bindable, root_binding
+from luigi_fargate.introspect.graph import walk_deps
 from luigi_fargate.introspect.portability import Finding, class_findings, instance_findings, task_params
 from luigi_fargate.introspect.rules import param_template, rule_label
 from luigi_fargate.introspect.selection import select_nodes
@@ -166,16 +166,17 @@ def _graph_shape(root: luigi.Task, binding: RootBinding | None, options: ExportO
     return GraphShape(type(root).__module__, root.get_task_family(), params, binding.run if binding else None)
 
 
-def learn(root: luigi.Task, graph: LuigiGraph, options: ExportOptions) -> tuple[RootBinding | None, ShapeUnion]:
-    """Steps 1-2: the binding, and the union of the run dates' graphs (the one graph when nothing is bound)."""
+def learn(root: luigi.Task, options: ExportOptions) -> tuple[RootBinding | None, ShapeUnion]:
+    """Steps 1-2: the binding (checked before any walk), and the union of the run dates' graphs."""
     binding = root_binding(root, options.bindings or {}, options.timezone)
+    graph = walk_deps(root)
     return binding, (learn_shapes(root, binding, graph) if binding else fixed_shape(graph))
 
 
-def build_spec(root: luigi.Task, graph: LuigiGraph, options: ExportOptions) -> tuple[PipelineSpec, list[Finding], nx.DiGraph]:
-    """Turn the walked graph into a spec (and the exported graph). Raises UserError when a task can't run remotely."""
+def build_spec(root: luigi.Task, options: ExportOptions) -> tuple[PipelineSpec, list[Finding], nx.DiGraph]:
+    """Walk ``root``'s graph into a spec (and the exported graph). Raises UserError when a task can't run remotely."""
     dag_id = _dag_id(root, options)
-    binding, union = learn(root, graph, options)
+    binding, union = learn(root, options)
     full = union_graph(union)
     if options.select or options.exclude:
         chosen, sensors = select_nodes(full, options.select, options.exclude)
@@ -186,7 +187,8 @@ def build_spec(root: luigi.Task, graph: LuigiGraph, options: ExportOptions) -> t
     nodes = make_nodes(exported, sensors, walked, task_ids.assign(walked.identities), union.labels, options.group_by)
     by_luigi_id = {n.task_id: n.id for n in nodes}
     root_id = by_luigi_id.get(root.task_id, nodes[-1].id)
-    findings = walked.findings + _shape_findings(root, union) + frozen_date_findings(nodes, root_id, binding)
+    root_dates = {name for name, p in root.get_params() if is_bindable(p)}
+    findings = walked.findings + _shape_findings(root, union) + frozen_date_findings(nodes, root_id, binding, root_dates)
     spec = PipelineSpec(
         dag_id=dag_id,
         root=root_id,

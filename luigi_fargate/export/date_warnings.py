@@ -12,15 +12,20 @@ import datetime as dt
 from collections.abc import Iterable
 
 from luigi_fargate.introspect.bindings import RootBinding
-from luigi_fargate.introspect.date_formats import COMMON_FORMATS
+from luigi_fargate.introspect.date_formats import COMMON_FORMATS, matching_formats, parse
 from luigi_fargate.introspect.portability import Finding
 from luigi_fargate.spec import TaskNode
 
 
-def _dates(binding: RootBinding | None, today: dt.date) -> dict[dt.date, str]:
+def _dates(root: TaskNode | None, binding: RootBinding | None, today: dt.date) -> dict[dt.date, str]:
+    """The export date (the bound one; unbound: any date the root was given) and today's."""
     out = {today: "today's date"}
     if binding is not None:
-        out.setdefault(binding.anchor.date(), "the export date")
+        out[binding.anchor.date()] = "the export date"
+    elif root is not None:
+        for p in root.params:
+            for fmt in matching_formats(p.value):
+                out[parse(p.value, fmt).date()] = "the export date"
     return out
 
 
@@ -29,19 +34,26 @@ def _written(dates: dict[dt.date, str]) -> dict[str, tuple[str, str]]:
     return {d.strftime(fmt): (fmt, what) for d, what in dates.items() for fmt in COMMON_FORMATS}
 
 
-def _advice(node: TaskNode, name: str, fmt: str, is_root: bool, binding: RootBinding | None) -> str:
+def _advice(node: TaskNode, name: str, fmt: str, root_dates: set[str] | None, binding: RootBinding | None) -> str:
+    """How to make it follow the run date. ``root_dates``: the root's Luigi date parameters (None: not the root)."""
+    is_root = root_dates is not None
     if is_root and binding is None:
-        return f"bind it: --bind {name}=ds:{fmt} (or --bind {name}=ds for a Luigi date parameter)"
+        return f"bind it: --bind {name}=ds" + ("" if name in root_dates else f":{fmt}")  # type: ignore[operator]
     if is_root:
         return f"derive it from {binding.name!r} in the task (one parameter follows the run date)"  # type: ignore[union-attr]
     return f"derive it in requires() from the date of the task that requires {node.family}, not from an import-time default (datetime.now())"
 
 
 def frozen_date_findings(
-    nodes: Iterable[TaskNode], root_id: str, binding: RootBinding | None, today: dt.date | None = None
+    nodes: Iterable[TaskNode], root_id: str, binding: RootBinding | None, root_dates: set[str], today: dt.date | None = None
 ) -> list[Finding]:
-    """One warning per (family, parameter) whose fixed value writes the export date or today's."""
-    written = _written(_dates(binding, today or dt.date.today()))
+    """One warning per (family, parameter) whose fixed value writes the export date or today's.
+
+    ``root_dates`` names the root's Luigi date parameters (bound without a format).
+    """
+    nodes = list(nodes)
+    root = next((n for n in nodes if n.id == root_id), None)
+    written = _written(_dates(root, binding, today or dt.date.today()))
     out: dict[tuple[str, str], Finding] = {}
     for node in nodes:
         for p in node.params:
@@ -54,7 +66,7 @@ def frozen_date_findings(
             out[key] = Finding(
                 node.family,
                 f"parameter {p.name!r} = {p.value!r} is {what} ({fmt}) but stays the same on every run; "
-                + _advice(node, p.name, fmt, node.id == root_id, binding),
+                + _advice(node, p.name, fmt, root_dates if node.id == root_id else None, binding),
                 False,
             )
     return list(out.values())

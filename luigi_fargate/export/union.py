@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 def at_anchor(node: RuleNode, anchor: dt.datetime) -> luigi.Task:
     """The node's task with its rules evaluated at ``anchor`` (its own instance when that fails)."""
-    if not node.rules:
+    if not node.rules or node.luigi_ids[0] == node.task.task_id:  # already the export date's instance
         return node.task
     moved = {name: rule_value(rule, anchor) for name, rule in node.rules.items()}
     try:

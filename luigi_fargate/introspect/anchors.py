@@ -1,9 +1,10 @@
 """Learn how the graph moves with the run date, by asking Luigi for the graphs of other run dates.
 
 Export walks the root's graph for the export date and for a few other run
-dates chosen to cross what calendars vary in: the next period, the next
-boundary (midnight, the 1st, January), a month end, months of 28, 29, 30 and
-31 days, a week across a year change, a leap year. Each task of each of
+dates chosen to cross what calendars vary in: the next boundary (midnight,
+the 1st, January), a month end, months of 28, 29, 30 and 31 days, a week
+across a year change, a leap year; the next period when those give fewer
+than two dates. Each task of each of
 those graphs is then written as a *rule node*: its family, its fixed
 parameters, and a :class:`~luigi_fargate.spec.dates.DateRule` for every
 parameter that follows the run date. A rule is kept when it predicts the
@@ -71,32 +72,40 @@ def _calendar_features(binding: RootBinding, chosen: list[dt.datetime]) -> list[
     unit, a0 = binding.run.unit, binding.anchor
     if binding.run.step != 1:
         return []
-    if unit == DateUnit.DAY:
-        month_end = _first(binding, lambda a: (a + dt.timedelta(days=1)).day == 1, start=0)
+    if unit == DateUnit.DAY:  # a month's last day (the day before the boundary, the 1st)
+        month_end = _first(binding, lambda a: (a + dt.timedelta(days=1)).day == 1)
         return [month_end] if month_end is not None else []
     if unit == DateUnit.WEEK:
-        new_year = date_math.truncate(dt.datetime(a0.year + 1, 1, 1), DateUnit.WEEK)
-        return [new_year]
+        return [date_math.truncate(dt.datetime(a0.year + 1, 1, 1), DateUnit.WEEK)]
     if unit == DateUnit.MONTH:
         return _month_features(binding, chosen)
     if unit == DateUnit.YEAR:
-        if any(isleap(a.year) for a in chosen):
-            return [a for a in [_first(binding, lambda a: not isleap(a.year))] if a is not None]
-        return [a for a in [_first(binding, lambda a: isleap(a.year))] if a is not None]
+        leap = any(isleap(a.year) for a in chosen)
+        return [a for a in [_first(binding, lambda a: isleap(a.year) != leap)] if a is not None]
     return []
 
 
 def sample_anchors(binding: RootBinding) -> list[dt.datetime]:
-    """The run anchors export walks: the export's first, then the others (no repeats, in time order)."""
-    chosen = [binding.anchor, binding.anchor_at(1)]
+    """The run anchors export walks: the export's first, then the others (no repeats, in time order).
+
+    Calendar features first (the next boundary, a month end, months of each
+    length...); the next period only when they give fewer than two other
+    dates: each walk of a big graph costs seconds.
+    """
+    a0 = binding.anchor
+    chosen = [a0]
     coarser = BOUNDARY.get(binding.run.unit)
     if coarser is not None:
-        boundary = _first(binding, lambda a: date_math.truncate(a, coarser) == a, start=2)
+        start = 1 if binding.run.unit == DateUnit.DAY and binding.run.step == 1 else 2
+        boundary = _first(binding, lambda a: date_math.truncate(a, coarser) == a, start=start)
         if boundary is not None:
             chosen.append(boundary)
     chosen += _calendar_features(binding, chosen)
-    rest = sorted(set(chosen[1:]) - {binding.anchor})
-    return [binding.anchor, *rest]
+    periods = 1
+    while len(set(chosen) - {a0}) < 2:
+        chosen.append(binding.anchor_at(periods))
+        periods += 1
+    return [a0, *sorted(set(chosen) - {a0})]
 
 
 def anchor_label(anchor: dt.datetime, unit: DateUnit) -> str:

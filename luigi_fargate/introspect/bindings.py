@@ -243,7 +243,8 @@ class _Resolved:
 def _string_format_hint(name: str, serialized: str) -> str:
     guesses = date_formats.matching_formats(serialized)
     if guesses:
-        return f"--bind {name}=ds:{guesses[0]} (its value {serialized!r} is written that way)"
+        shown = " or ".join(f"--bind {name}=ds:{g}" for g in guesses)
+        return f"{shown} (its value {serialized!r} reads that way)"
     return f"--bind {name}=ds:FORMAT with the strftime format of its value {serialized!r} (e.g. %Y-%m-%d)"
 
 
@@ -282,6 +283,13 @@ def _resolve_param(text: str, name: str, param: luigi.Parameter, value: Any, b: 
     return _Resolved(date_formats.resolution(b.format), b.format, start)
 
 
+def resolve(b: Binding, unit: DateUnit, fmt: str, dag_zone: str, step: int = 1, length: int | None = None) -> tuple[RunDate, DateRule]:
+    """The spec's data for binding ``b`` of a parameter of resolution ``unit`` written as ``fmt``: (run date, its rule)."""
+    offset = b.offset * step
+    run = RunDate(unit, b.source, b.resolved_zone(dag_zone), list(b.shift), step)
+    return run, DateRule(unit, offset, fmt, None if length is None else offset + length)
+
+
 def root_binding(root: luigi.Task, bindings: dict[str, str], dag_zone: str = "UTC") -> RootBinding | None:
     """Check ``bindings`` against the root and resolve them; None when nothing is bound."""
     if not bindings:
@@ -300,11 +308,8 @@ def root_binding(root: luigi.Task, bindings: dict[str, str], dag_zone: str = "UT
     if value is None:
         raise UserError(f"--bind {name}={text}: parameter {name!r} has no value; give the root's value for the export date")
     r = _resolve_param(text, name, params[name], value, b)
-    offset = b.offset * r.step
-    run = RunDate(r.unit, b.source, b.resolved_zone(dag_zone), list(b.shift), r.step)
-    end = None if r.length is None else offset + r.length
-    rule = DateRule(r.unit, offset, r.fmt, end)
-    anchor = date_math.add(date_math.truncate(r.start, r.unit), -offset, r.unit)
+    run, rule = resolve(b, r.unit, r.fmt, dag_zone, r.step, r.length)
+    anchor = date_math.add(date_math.truncate(r.start, r.unit), -rule.offset, r.unit)
     return RootBinding(name, b, run, rule, anchor)
 
 

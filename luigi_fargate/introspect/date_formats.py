@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import cache
 
 from luigi_fargate.introspect import date_math
 from luigi_fargate.spec.dates import DateUnit
@@ -119,12 +120,33 @@ def check(fmt: str) -> tuple[str, DateUnit]:
     return fmt, unit
 
 
+#: What each directive writes (strftime pads with zeros), to rule formats out before strptime.
+_WRITES = {"Y": r"\d{4}", "G": r"\d{4}", "j": r"\d{3}", "e": r"[ \d]\d", "u": "[1-7]", "w": "[0-6]", "%": "%"}
+
+
+@cache
+def _shape(fmt: str) -> re.Pattern[str]:
+    """A regex every string ``fmt`` writes matches."""
+    out, i = "", 0
+    while i < len(fmt):
+        if fmt[i] == "%":
+            out += _WRITES.get(fmt[i + 1 : i + 2], r"\d{2}")
+            i += 2
+        else:
+            out += re.escape(fmt[i])
+            i += 1
+    return re.compile(out)
+
+
+@cache
 def matching_formats(value: str, formats: tuple[str, ...] = COMMON_FORMATS) -> list[str]:
-    """The formats among ``formats`` that write some moment exactly as ``value``."""
+    """The formats among ``formats`` that write some moment exactly as ``value`` (don't change the list)."""
     if not (4 <= len(value) <= 20) or not any(c.isdigit() for c in value):
         return []
     out = []
     for fmt in formats:
+        if not _shape(fmt).fullmatch(value):
+            continue
         try:
             if parse(value, fmt).strftime(fmt) == value:
                 out.append(fmt)
