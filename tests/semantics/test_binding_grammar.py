@@ -19,7 +19,13 @@ from pathlib import Path
 import pytest
 
 from luigi_fargate.introspect import date_formats
-from luigi_fargate.introspect.bindings import BindingRefused, DateExpression, binding_for, parse_binding, resolve
+from luigi_fargate.introspect.bindings import (
+    BindingRefused,
+    DateExpression,
+    binding_for,
+    parse_binding,
+    resolve,
+)
 from luigi_fargate.introspect.rules import param_template, rule_value, run_anchor
 from luigi_fargate.spec.dates import DateUnit, Shift
 from tests.conftest import luigi_fargate
