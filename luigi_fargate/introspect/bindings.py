@@ -353,18 +353,40 @@ def _luigi_reads(param: luigi.Parameter, fmt: str) -> str | None:
     return None
 
 
+def expression_rule(expr: DateExpression) -> tuple[RunDate, DateRule]:
+    """The run date and rule computing ``expr``'s text (BindingRefused if no rule does).
+
+    ``rules.rule_value(rule, rules.run_anchor(run, instant))`` is what the
+    shell printed at ``instant``; ``rules.param_template(rule, run, dag_zone)``
+    the Jinja template Airflow renders to it: for a value that can't be a
+    binding (two date expressions in one argument), as one template per piece.
+    """
+    try:
+        fmt, unit = date_formats.check(expr.format)
+    except date_formats.FormatError as exc:
+        raise BindingRefused(str(exc)) from None
+    if {s.unit.elapsed for s in expr.shift} == {True, False}:
+        raise BindingRefused("it mixes elapsed (hours) and calendar (days) shifts")
+    return RunDate(unit, expr.source, expr.zone, list(expr.shift)), DateRule(unit, 0, fmt)
+
+
+def expression_template(expr: DateExpression, dag_zone: str) -> str:
+    """The Jinja template giving ``expr``'s text for the run being rendered (see :func:`expression_rule`)."""
+    from luigi_fargate.introspect.rules import param_template
+
+    run, rule = expression_rule(expr)
+    return param_template(rule, run, dag_zone)
+
+
 def binding_for(param: luigi.Parameter, expr: DateExpression, dag_zone: str) -> str:
     """The ``--bind`` value making ``param`` follow the run as ``expr`` did, or BindingRefused with the reason.
 
     ``dag_zone`` is the DAG's schedule zone (cron's CRON_TZ): an expression in
     that zone binds to ``ds_local``, one in UTC to ``ds``, others to ``ds@ZONE``.
+    Literal text around the date belongs in the format
+    (``--stamp month-end-$(date +%F)`` is format ``month-end-%F``).
     """
-    try:
-        fmt, _ = date_formats.check(expr.format)
-    except date_formats.FormatError as exc:
-        raise BindingRefused(str(exc)) from None
-    if {s.unit.elapsed for s in expr.shift} == {True, False}:
-        raise BindingRefused("it mixes elapsed (hours) and calendar (days) shifts")
+    fmt = expression_rule(expr)[1].format
     reason = _luigi_reads(param, fmt)
     if reason:
         raise BindingRefused(reason)

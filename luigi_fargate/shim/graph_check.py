@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from luigi_fargate.spec import PipelineSpec
 
 ENV_VAR = "LUIGI_FARGATE_GRAPH_CHECK"
+AIRFLOW_ID = re.compile(r"^[\w.-]{1,250}$")
 
 FIX = (
     "re-export the DAG (luigi-fargate export) if the pipeline's code changed; if the shape depends on the "
@@ -57,7 +59,7 @@ def load_check(cli_value: str | None) -> dict[str, Any] | None:
         if not (isinstance(root, list) and len(root) >= 2 and all(isinstance(a, str) for a in root)):
             raise TypeError("root must be [module, family, args...]")
         if "node" in check:
-            out = {"root": root, "dag": str(check["dag"]), "node": str(check["node"]), "run": check.get("run")}
+            out = {"root": root, "dag": _airflow_id(check["dag"]), "node": _airflow_id(check["node"]), "run": check.get("run")}
             if out["run"] is not None:
                 out["run"] = _instant(str(out["run"]))
             return out
@@ -67,6 +69,13 @@ def load_check(cli_value: str | None) -> dict[str, Any] | None:
             f"--graph-check / ${ENV_VAR}: expected JSON {{\"root\": [module, family, args...], \"dag\": ID, "
             f"\"node\": ID, \"run\": ISO-TIME}} ({exc}); re-export the DAG",
         ) from None
+
+
+def _airflow_id(value: object) -> str:
+    """A DAG or task id as Airflow allows them (it also names the spec file: no path can hide in it)."""
+    if not (isinstance(value, str) and AIRFLOW_ID.match(value)):
+        raise ValueError(f"{value!r} is not an Airflow id")
+    return value
 
 
 def _instant(text: str) -> dt.datetime:

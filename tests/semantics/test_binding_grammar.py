@@ -23,6 +23,7 @@ from luigi_fargate.introspect.bindings import (
     BindingRefused,
     DateExpression,
     binding_for,
+    expression_template,
     parse_binding,
     resolve,
 )
@@ -77,6 +78,8 @@ EXPRESSIONS = [
                  "ds-1mo@Asia/Kolkata:%Y-%m", id="one-month-ago-gnu-style"),
     pytest.param(DateExpression("UTC", "%m/%d/%Y %H:%M", (Shift(90, DateUnit.MINUTE),)), "UTC", "ds+90min:%m/%d/%Y %H:%M",
                  id="minutes-ahead"),
+    pytest.param(DateExpression("Europe/Berlin", "month-end-%F"), "Europe/Berlin", "ds_local:month-end-%Y-%m-%d",
+                 id="literal-text-around-the-date"),
 ]  # fmt: skip
 
 
@@ -87,10 +90,12 @@ def test_each_form_computes_what_gnu_date_prints(expr: DateExpression, dag_zone:
     fmt, unit = date_formats.check(expr.format)
     run, rule = resolve(b, unit, fmt, dag_zone)
     template = param_template(rule, run, dag_zone)
+    raw = expression_template(expr, dag_zone)  # what crontab migration writes for pieces that can't be bindings
     for instant in INSTANTS:
         expected = gnu_date(expr, instant)
         assert rule_value(rule, run_anchor(run, instant)) == expected, instant
         assert render(template, instant, dag_zone) == expected, instant
+        assert render(raw, instant, dag_zone) == expected, instant
 
 
 def test_luigi_date_parameters_bind_without_a_format() -> None:
