@@ -21,6 +21,7 @@ SUBCOMMANDS = (
     "export",
     "run",
     "graph",
+    "verify",
     "pools",
     "crontab",
     "locks",

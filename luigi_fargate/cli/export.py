@@ -26,8 +26,15 @@ def add_task_arguments(p: argparse.ArgumentParser) -> None:
         "--bind",
         action="append",
         default=[],
-        metavar="PARAM=SOURCE",
-        help="make a root date parameter follow the run date (default: the root's only DateParameter -> ds)",
+        metavar="PARAM=BINDING",
+        help=(
+            "make a root parameter follow the run date: BINDING = SOURCE[+-N[UNIT]...][@ZONE][:FORMAT]; "
+            "SOURCE ds, ds_local, logical_date, data_interval_start, data_interval_end; UNIT s min h (elapsed) "
+            "d w mo y (calendar, before truncation; none: whole periods of the parameter); ZONE an IANA zone; "
+            "FORMAT strftime for string parameters. E.g. date=ds-1 (yesterday), month=ds-1d (the month "
+            "containing yesterday), report=ds:%%m/%%d/%%Y, week=ds@Europe/Berlin:%%G-W%%V "
+            "(default: the root's only date parameter -> ds; docs/concepts.md, Run dates)"
+        ),
     )
     p.add_argument("--no-bind", action="store_true", help="keep every parameter fixed at its exported value")
     p.add_argument("--runner", choices=("local", "fargate"), default="local", help="where tasks run (default: local)")
@@ -61,8 +68,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def options_from_args(args: argparse.Namespace) -> tuple[str, str, ExportOptions]:
     """(module, family, options) from the shared export/graph arguments, validated."""
-    from luigi_fargate.export.bindings import parse_bindings
     from luigi_fargate.export.builder import ExportOptions
+    from luigi_fargate.introspect.bindings import parse_bindings
     from luigi_fargate.introspect.loader import check_dotted_name, split_task_ref
     from luigi_fargate.spec import RunnerKind
 

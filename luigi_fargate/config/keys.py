@@ -97,7 +97,7 @@ KEYS: dict[str, Key] = {
              "how often a completeness sensor (ExternalTask, excluded upstream) checks its task; per family too", shown_default="`300`"),
         _key("sensor_timeout", p.positive_float, "tasks", "seconds > 0", "how long a completeness sensor waits before it fails; per family too",
              shown_default="`86400`"),
-        _key("retry_delay", p.positive_float, "tasks", "seconds > 0", "pause before a retry", shown_default="Luigi's `[scheduler] retry_delay` (900)"),
+        _key("retry_delay", p.non_negative_float, "tasks", "seconds (0: retry at once)", "pause before a retry", shown_default="Luigi's `[scheduler] retry_delay` (900)"),
         _key("retry_exponential_backoff", p.non_negative_float, "tasks", "a multiplier (0 turns it off)",
              "each retry's pause is the previous one times this", default=2.0),
         _key("max_retry_delay", p.positive_float, "tasks", "seconds > 0", "the longest pause between retries with backoff"),

@@ -72,7 +72,7 @@ def non_negative_float(key: str, value: Any) -> float:
     except ValueError:
         raise fail(key, value, "a number") from None
     if number < 0:
-        raise fail(key, value, "a number of 0 or more (0 turns it off)")
+        raise fail(key, value, "a number of 0 or more")
     return number
 
 

@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from luigi_fargate import config
-from luigi_fargate.export.bindings import default_bindings
 from luigi_fargate.export.builder import ExportOptions, build_spec
 from luigi_fargate.export.task_defaults import apply_task_defaults
 from luigi_fargate.export.writer import write_spec_files
-from luigi_fargate.introspect.graph import walk
+from luigi_fargate.introspect.bindings import default_bindings
 from luigi_fargate.introspect.loader import build_task
-from luigi_fargate.introspect.param_cache import cached_task_params
+from luigi_fargate.introspect.param_cache import fast_walks
 from luigi_fargate.introspect.portability import Finding
 from luigi_fargate.introspect.ranges import unwrap_range
 from luigi_fargate.spec import PipelineSpec, RunnerKind
@@ -21,10 +20,12 @@ from luigi_fargate.spec import PipelineSpec, RunnerKind
 if TYPE_CHECKING:
     import networkx as nx
 
+
 @dataclass
 class ExportPlan:
     spec: PipelineSpec
     findings: list[Finding]
+    #: The exported tasks (Luigi ids at the export date, with ``task``), the union of the run dates' graphs.
     graph: nx.DiGraph
 
 
@@ -40,7 +41,7 @@ def plan_export(module: str, family: str, luigi_args: list[str], options: Export
     ``options.bindings`` of ``None`` means the documented default (the root's
     only DateParameter follows ``ds``); ``{}`` means no binding.
     """
-    with cached_task_params():
+    with fast_walks():
         return _plan_export(module, family, luigi_args, options)
 
 
@@ -56,9 +57,8 @@ def _plan_export(module: str, family: str, luigi_args: list[str], options: Expor
             options.bindings = {range_schedule.param_name: "ds"}
     if options.bindings is None:
         options.bindings = default_bindings(root)
-    graph = walk(root)
-    configuration = config.load()  # every [luigi_fargate] key checked before the graph is turned into a spec
-    spec, findings = build_spec(root, graph, options)
+    configuration = config.load()  # every [luigi_fargate] key checked before anything is built
+    spec, findings, graph = build_spec(root, options)
     apply_task_defaults(spec, configuration)
     if options.runner == RunnerKind.FARGATE:
         from luigi_fargate.fargate.settings import apply_fargate

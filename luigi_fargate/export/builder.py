@@ -1,4 +1,15 @@
-"""A Luigi graph -> a :class:`~luigi_fargate.spec.PipelineSpec`."""
+"""A Luigi graph -> a :class:`~luigi_fargate.spec.PipelineSpec`.
+
+The steps of :func:`build_spec`, in order:
+
+1. check the options and resolve the run-date binding (introspect/bindings.py);
+2. learn how the graph moves with the run date: the union of the graphs of
+   a few chosen run dates, as rule nodes (introspect/anchors.py);
+3. choose the exported part (``--select``/``--exclude``) of that union;
+4. check every task can run in a container, and write each one's parameters
+   (run-date rules and their Jinja templates) and its Airflow id identity;
+5. make the spec's nodes (export/nodes.py) and the warnings.
+"""
 
 from __future__ import annotations
 
@@ -6,32 +17,33 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import networkx as nx
-
 from luigi_fargate.errors import UserError
 from luigi_fargate.export import task_ids
-from luigi_fargate.export.bindings import RootBinding, root_binding
-from luigi_fargate.export.settings import airflow_settings, primary_resource, retry_timing
-from luigi_fargate.introspect.anchors import DateRules, learn_date_rules
+from luigi_fargate.export.date_warnings import frozen_date_findings
+from luigi_fargate.export.nodes import Walked, make_nodes
+from luigi_fargate.export.union import luigi_id_at_export, union_graph
+from luigi_fargate.introspect.anchors import RuleNode, ShapeUnion, fixed_shape, learn_shapes
+from luigi_fargate.introspect.bindings import RootBinding, is_bindable, root_binding
+from luigi_fargate.introspect.graph import walk_deps
 from luigi_fargate.introspect.portability import Finding, class_findings, instance_findings, task_params
+from luigi_fargate.introspect.rules import param_template, rule_label
 from luigi_fargate.introspect.selection import select_nodes
 from luigi_fargate.spec import (
     DagDefaults,
     GraphShape,
     LocalRunner,
-    NodeKind,
     PipelineSpec,
     RunnerKind,
     Schedule,
-    TaskNode,
+    TaskParam,
 )
 
 if TYPE_CHECKING:
     import luigi
+    import networkx as nx
 
 DAG_ID = re.compile(r"^[\w.-]{1,250}$")
 GROUP_BY = ("namespace", "family")
-_GROUP_INVALID = re.compile(r"[^\w-]+")
 
 
 @dataclass
@@ -51,6 +63,7 @@ class ExportOptions:
     select: list[str] = field(default_factory=list)  # family globs, dbt-style + for up/downstream
     exclude: list[str] = field(default_factory=list)
     #: root param -> raw Jinja template for its value (crontab migrate: ``--day`` from ``$(date +%Y%m%d)``).
+    #: Not evaluated by verify or the runner's check: prefer a binding (``ds:%Y%m%d``).
     root_templates: dict[str, str] = field(default_factory=dict)
 
 
@@ -60,34 +73,18 @@ def default_dag_id(module: str, family: str) -> str:
     return f"{module.split('.')[-1]}_{snake}"
 
 
-def _kind(task: luigi.Task) -> NodeKind:
-    """wrapper: no work of its own; external: only checked for completeness (also disabled tasks)."""
-    import luigi
-
-    if isinstance(task, luigi.WrapperTask):
-        return NodeKind.WRAPPER
-    if isinstance(task, luigi.ExternalTask) or getattr(task, "run", None) is None or getattr(task, "disabled", False):
-        return NodeKind.EXTERNAL
-    return NodeKind.TASK
-
-
-def group_for(task: luigi.Task, group_by: str | None, family_sizes: dict[str, int]) -> str | None:
-    """TaskGroup id (``^[\\w-]+$``, <= 200 chars) for ``task``, or None (top level).
-
-    Groups keep the tasks' own ids (prefix_group_id off), so grouping never
-    renames a task. Families with one instance stay at the top level.
-    """
-    family = task.get_task_family()
-    if group_by == "namespace":
-        name = family.rpartition(".")[0]
-    elif group_by == "family":
-        name = family if family_sizes.get(family, 0) > 1 else ""
-    else:
-        return None
-    return _GROUP_INVALID.sub("_", name).strip("_")[:200] or None
+def _dag_id(root: luigi.Task, options: ExportOptions) -> str:
+    if options.group_by not in (None, *GROUP_BY):
+        raise UserError(f"--group-by {options.group_by!r}: expected one of {', '.join(GROUP_BY)}")
+    dag_id = options.dag_id or default_dag_id(type(root).__module__, root.get_task_family())
+    if not DAG_ID.match(dag_id):
+        raise UserError(f"--dag-id {dag_id!r}: use letters, digits, '_', '.', '-' (at most 250 characters)")
+    return dag_id
 
 
 def _resource_findings(task: luigi.Task) -> list[Finding]:
+    from luigi_fargate.export.settings import primary_resource
+
     resources = dict(getattr(task, "resources", None) or {})
     if len(resources) < 2:
         return []
@@ -103,58 +100,52 @@ def _resource_findings(task: luigi.Task) -> list[Finding]:
     ]
 
 
-def _rule_findings(root: luigi.Task, graph: nx.DiGraph, rules: DateRules) -> list[Finding]:
+def _shape_findings(root: luigi.Task, union: ShapeUnion) -> list[Finding]:
     family = root.get_task_family()
-    dates = ", ".join(rules.checked)
-    out = [
-        Finding(
-            graph.nodes[n]["task"].get_task_family(),
-            f"{n}: its parameters don't follow the run date in a way that matches the graphs for {dates}; "
-            "runs where it differs stop with exit 8",
-            False,
-        )
-        for n in rules.unexplained
-    ]
-    for line in rules.differences:
+    out = [Finding(family, f"{line}; runs on that date stop with exit 8", False) for line in union.unbuildable]
+    optional = [n for n in union.nodes.values() if n.optional]
+    if optional:
         out.append(
             Finding(
                 family,
-                f"the graph's shape changes with the run date ({line}); such runs stop with exit 8: "
-                "make the varying part one task with dynamic dependencies (yield in run()) or export per shape",
+                f"the graph's shape changes with the run date ({len(optional)} task(s) are not in Luigi's graph on "
+                f"every date export checked: {', '.join(union.labels)}); the DAG has all of them and skips those "
+                "a run's graph lacks (exit 9); check a whole year before cutover: luigi-fargate verify SPEC "
+                "--from DATE --to DATE",
                 False,
             )
         )
     return out
 
 
-@dataclass
-class _Walked:
-    """What the checks over every exported task found: templates, id identities, findings."""
+def _params(task: luigi.Task, rule_node: RuleNode, binding: RootBinding | None, raw: dict[str, str], dag_zone: str) -> list[TaskParam]:
+    """The task's parameters, with the run-date rules and templates (``raw``: hand-written templates)."""
+    out = []
+    for p in task_params(task, raw):
+        rule = rule_node.rules.get(p.name) if binding is not None else None
+        if rule is not None:
+            p = TaskParam(p.name, p.value, param_template(rule, binding.run, dag_zone), p.flag, rule)  # type: ignore[union-attr]
+        out.append(p)
+    return out
 
-    templates: dict[str, dict[str, str]] = field(default_factory=dict)
-    identities: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
 
-
-def _check_tasks(root: luigi.Task, exported: nx.DiGraph, binding: RootBinding | None, rules: DateRules, options: ExportOptions) -> _Walked:
-    """Portability checks per class and instance, run-date templates and id-relevant parameters per task."""
-    walked = _Walked()
+def _check_tasks(root: luigi.Task, exported: nx.DiGraph, binding: RootBinding | None, options: ExportOptions) -> Walked:
+    """Portability checks per class and instance; parameters and id identities per task."""
+    walked = Walked()
     seen_classes: set[type] = set()
-    for luigi_id, data in exported.nodes(data=True):
-        task = data["task"]
+    for name, data in exported.nodes(data=True):
+        task, rule_node = data["task"], data["rule_node"]
         if type(task) not in seen_classes:
             seen_classes.add(type(task))
             walked.findings += class_findings(type(task)) + _resource_findings(task)
         walked.findings += instance_findings(task)
-        moving = rules.moving.get(luigi_id, {}) if binding else {}
-        templates = {name: rd.template(binding.source, binding.step_unit) for name, rd in moving.items()} if binding else {}
-        labels = {name: rd.label(binding.source) for name, rd in moving.items()} if binding else {}
-        if luigi_id == root.task_id and options.root_templates:
-            templates.update(options.root_templates)
-            labels.update(dict.fromkeys(options.root_templates, "run"))
-        walked.templates[luigi_id] = templates
+        is_root = luigi_id_at_export(name) == root.task_id
+        raw = options.root_templates if is_root else {}
+        walked.params[name] = _params(task, rule_node, binding, raw, options.timezone)
+        labels = {n: rule_label(r, binding.label) for n, r in rule_node.rules.items()} if binding else {}
+        labels.update(dict.fromkeys(raw, "run"))
         significant = task.to_str_params(only_significant=True, only_public=True)
-        walked.identities[luigi_id] = (task.get_task_family(), {**significant, **labels})
+        walked.identities[name] = (task.get_task_family(), {**significant, **labels})
     fatal = [f for f in walked.findings if f.fatal]
     if fatal:
         more = f" (and {len(fatal) - 1} more; rerun with -v to list them)" if len(fatal) > 1 else ""
@@ -162,79 +153,48 @@ def _check_tasks(root: luigi.Task, exported: nx.DiGraph, binding: RootBinding | 
     return walked
 
 
-def _node(task: luigi.Task, luigi_id: str, *, graph: nx.DiGraph, exported: nx.DiGraph, excluded: bool, ids: dict[str, str],
-          walked: _Walked, notes: list[str], group: str | None, timing: dict[str, float]) -> TaskNode:  # fmt: skip
-    kind = NodeKind.EXTERNAL if excluded else _kind(task)
-    notes = sorted(set(notes))
-    if excluded:
-        notes.append("left out of this export (--select/--exclude): waits until complete, never runs it")
-    elif kind == NodeKind.EXTERNAL and getattr(task, "disabled", False):
-        notes.append("disabled in Luigi: never run, only checked for completeness")
-    return TaskNode(
-        id=ids[luigi_id],
-        task_id=luigi_id,
-        module=type(task).__module__,
-        family=task.get_task_family(),
-        params=task_params(task, walked.templates[luigi_id]),
-        upstream=[] if excluded else sorted(ids[u] for u in exported.predecessors(luigi_id)),
-        kind=kind,
-        settings=airflow_settings(task, timing),
-        luigi_deps=graph.in_degree(luigi_id),
-        notes=notes,
-        group=group,
-    )
+def _graph_shape(root: luigi.Task, binding: RootBinding | None, options: ExportOptions) -> GraphShape:
+    """The root's command line (also when a partial export leaves it out) and the run date."""
+    templates = dict(options.root_templates)
+    rules = {}
+    if binding is not None:
+        rules[binding.name] = binding.rule
+        templates[binding.name] = param_template(binding.rule, binding.run, options.timezone)
+    params = [
+        TaskParam(p.name, p.value, templates.get(p.name), p.flag, rules.get(p.name)) for p in task_params(root, templates)
+    ]
+    return GraphShape(type(root).__module__, root.get_task_family(), params, binding.run if binding else None)
 
 
-def _nodes(root: luigi.Task, graph: nx.DiGraph, exported: nx.DiGraph, sensors: set[str], walked: _Walked,
-           options: ExportOptions) -> list[TaskNode]:  # fmt: skip
-    """The spec's nodes in a stable topological order (ties broken by Airflow id)."""
-    ids = task_ids.assign(walked.identities)
-    timing = retry_timing()
-    family_sizes: dict[str, int] = {}
-    for _, data in exported.nodes(data=True):
-        family_sizes[data["task"].get_task_family()] = family_sizes.get(data["task"].get_task_family(), 0) + 1
-    notes_by_family: dict[str, list[str]] = {}
-    for f in walked.findings:
-        notes_by_family.setdefault(f.family, []).append(f.message)
-    nodes = []
-    for luigi_id in nx.lexicographical_topological_sort(exported, key=lambda n: ids[n]):
-        task = graph.nodes[luigi_id]["task"]
-        nodes.append(
-            _node(task, luigi_id, graph=graph, exported=exported, excluded=luigi_id in sensors, ids=ids, walked=walked,
-                  notes=notes_by_family.get(task.get_task_family(), []),
-                  group=group_for(task, options.group_by, family_sizes), timing=timing)
-        )  # fmt: skip
-    return nodes
+def learn(root: luigi.Task, options: ExportOptions) -> tuple[RootBinding | None, ShapeUnion]:
+    """Steps 1-2: the binding (checked before any walk), and the union of the run dates' graphs."""
+    binding = root_binding(root, options.bindings or {}, options.timezone)
+    graph = walk_deps(root)
+    return binding, (learn_shapes(root, binding, graph) if binding else fixed_shape(graph))
 
 
-def build_spec(root: luigi.Task, graph: nx.DiGraph, options: ExportOptions) -> tuple[PipelineSpec, list[Finding]]:
-    """Turn the walked graph into a spec. Raises UserError when a task can't be rebuilt remotely."""
-    if options.group_by not in (None, *GROUP_BY):
-        raise UserError(f"--group-by {options.group_by!r}: expected one of {', '.join(GROUP_BY)}")
-    dag_id = options.dag_id or default_dag_id(type(root).__module__, root.get_task_family())
-    if not DAG_ID.match(dag_id):
-        raise UserError(f"--dag-id {dag_id!r}: use letters, digits, '_', '.', '-' (at most 250 characters)")
-    binding = root_binding(root, options.bindings or {})
-    rules = learn_date_rules(root, binding, graph) if binding else DateRules()
+def build_spec(root: luigi.Task, options: ExportOptions) -> tuple[PipelineSpec, list[Finding], nx.DiGraph]:
+    """Walk ``root``'s graph into a spec (and the exported graph). Raises UserError when a task can't run remotely."""
+    dag_id = _dag_id(root, options)
+    binding, union = learn(root, options)
+    full = union_graph(union)
     if options.select or options.exclude:
-        chosen, sensors = select_nodes(graph, options.select, options.exclude)
+        chosen, sensors = select_nodes(full, options.select, options.exclude)
     else:
-        chosen, sensors = set(graph.nodes), set()
-    exported = graph.subgraph(chosen | sensors)
-    walked = _check_tasks(root, exported, binding, rules, options)
-    walked.findings += _rule_findings(root, graph, rules)
-    nodes = _nodes(root, graph, exported, sensors, walked, options)
+        chosen, sensors = set(full.nodes), set()
+    exported = full.subgraph(chosen | sensors)
+    walked = _check_tasks(root, exported, binding, options)
+    nodes = make_nodes(exported, sensors, walked, task_ids.assign(walked.identities), union.labels, options.group_by)
     by_luigi_id = {n.task_id: n.id for n in nodes}
-    root_templates = walked.templates.get(root.task_id) or _root_templates(root, binding, rules)
-    start_date = options.start_date
-    if start_date is None and binding is not None:
-        start_date = binding.anchor.date().isoformat()
+    root_id = by_luigi_id.get(root.task_id, nodes[-1].id)
+    root_dates = {name for name, p in root.get_params() if is_bindable(p)}
+    findings = walked.findings + _shape_findings(root, union) + frozen_date_findings(nodes, root_id, binding, root_dates)
     spec = PipelineSpec(
         dag_id=dag_id,
-        root=by_luigi_id.get(root.task_id, nodes[-1].id),
+        root=root_id,
         tasks=nodes,
         schedule=Schedule(options.schedule, options.timezone) if options.schedule else None,
-        start_date=start_date,
+        start_date=options.start_date or (binding.anchor.date().isoformat() if binding else None),
         catchup=options.catchup,
         runner=LocalRunner(cwd=options.cwd),
         defaults=options.defaults,
@@ -242,15 +202,6 @@ def build_spec(root: luigi.Task, graph: nx.DiGraph, options: ExportOptions) -> t
         tags=["luigi-fargate", *options.tags],
         description=f"Luigi {root.get_task_family()} from {type(root).__module__}, exported by luigi-fargate",
         env=options.env,
-        # What the runner needs to check that a run's Luigi graph still has the exported shape.
-        graph=GraphShape(type(root).__module__, root.get_task_family(), task_params(root, root_templates), len(graph)),
+        graph=_graph_shape(root, binding, options),
     )
-    return spec, walked.findings
-
-
-def _root_templates(root: luigi.Task, binding: RootBinding | None, rules: DateRules) -> dict[str, str]:
-    """The root's templates when the root itself was left out of a partial export."""
-    moving = rules.moving.get(root.task_id, {})
-    if binding is None:
-        return {}
-    return {name: rd.template(binding.source, binding.step_unit) for name, rd in moving.items()}
+    return spec, findings, exported

@@ -49,6 +49,20 @@ def retry_timing() -> dict[str, float]:
     return out
 
 
+def airflow_retries(retry_count: object) -> int | None:
+    """Airflow ``retries`` for Luigi's ``retry_count``: N attempts in all are N - 1 retries.
+
+    Luigi's scheduler disables a task once it has failed ``retry_count``
+    times (scheduler.py ``has_excessive_failures``: failures >= retry_count),
+    so 5 means five runs, and 0 (like 1) one run. None is Luigi's default:
+    the scheduler-wide ``[scheduler] retry_count``, which applies only while a
+    worker stays alive to retry; it is left to Airflow's default (no retries).
+    """
+    if retry_count is None:
+        return None
+    return max(int(retry_count) - 1, 0)  # type: ignore[call-overload]
+
+
 def primary_resource(resources: dict[str, int]) -> tuple[str, int]:
     """The resource that becomes the Airflow pool: the one the task holds most of (ties: by name)."""
     name, slots = sorted(resources.items(), key=lambda kv: (-kv[1], kv[0]))[0]
@@ -58,10 +72,10 @@ def primary_resource(resources: dict[str, int]) -> tuple[str, int]:
 def airflow_settings(task: luigi.Task, timing: dict[str, float] | None = None) -> TaskSettings:
     """Settings for one task; fields stay unset where Luigi leaves them at its defaults."""
     out = TaskSettings()
-    retry_count = getattr(task, "retry_count", None)
-    if retry_count is not None:
-        out.retries = int(retry_count)
-        if retry_count:
+    retries = airflow_retries(getattr(task, "retry_count", None))
+    if retries is not None:
+        out.retries = retries
+        if retries:
             for key, value in (timing if timing is not None else retry_timing()).items():
                 setattr(out, key, value)
     timeout = getattr(task, "worker_timeout", None)

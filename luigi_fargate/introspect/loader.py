@@ -76,8 +76,24 @@ def task_class(family: str, module: str, exit_code: int = ExitCode.BAD_INVOCATIO
         ) from None
     except TaskClassNotFoundException:
         known = sorted(name for name in Register.task_names() if not name.startswith("luigi."))
-        close = difflib.get_close_matches(family, known, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else f"is it defined in module {module!r}?"
+        short = family.rpartition(".")[2]
+
+        def defined_here(name: str) -> bool:
+            try:
+                return Register.get_task_cls(name).__module__ == module
+            except TaskClassAmbigiousException:
+                return False
+
+        # A class of that name in that module, registered under its task_namespace.
+        namespaced = [n for n in known if n.rpartition(".")[2] == short and n != family and defined_here(n)]
+        if namespaced:
+            hint = (
+                f"{module!r} defines it as {namespaced[0]!r} (its task_namespace); give the namespaced family: "
+                f"--module {module} {namespaced[0]} (luigi-fargate run {module} {namespaced[0]})"
+            )
+        else:
+            close = difflib.get_close_matches(family, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"is it defined in module {module!r}?"
         raise UserError(f"task {family!r} not found in module {module!r}; {hint}", exit_code) from None
 
 

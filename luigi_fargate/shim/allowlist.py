@@ -38,6 +38,8 @@ class AllowedSpec:
     families: frozenset[Family]
     #: Roots of the graphs its tasks belong to (what a graph check may rebuild).
     roots: frozenset[Family]
+    #: The spec itself: the graph check reads its run-date rules from here, never from the check.
+    spec: PipelineSpec
 
     @classmethod
     def load(cls, path: Path) -> AllowedSpec:
@@ -48,7 +50,7 @@ class AllowedSpec:
         roots = {(node.module, node.family) for node in spec.tasks if node.id == spec.root}
         if spec.graph is not None:  # the graph check's root (it may be left out of a partial export)
             roots.add((spec.graph.root_module, spec.graph.root_family))
-        return cls(str(path), frozenset(spec.families()), frozenset(roots))
+        return cls(str(path), frozenset(spec.families()), frozenset(roots), spec)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,21 @@ class Allowlist:
             return
         raise UserError(
             f"task {module}.{family} is not in the allowlist {self.source}; export it into that folder first",
+            ExitCode.NOT_ALLOWED,
+        )
+
+    def spec_of(self, dag_id: str) -> PipelineSpec:
+        """The allowlisted spec of DAG ``dag_id``: where the graph check's rules come from (exit 3 without one)."""
+        if self.specs is None:
+            raise UserError(
+                f"the graph check for DAG {dag_id!r} needs its spec: pass --allow SPEC_OR_DIR or set {ENV_VAR}",
+                ExitCode.NOT_ALLOWED,
+            )
+        for allowed in self.specs:
+            if allowed.spec.dag_id == dag_id:
+                return allowed.spec
+        raise UserError(
+            f"DAG {dag_id!r} has no spec in the allowlist {self.source}; rebuild the image with the exported specs",
             ExitCode.NOT_ALLOWED,
         )
 

@@ -122,3 +122,10 @@ def reached_by_luigi(graph: nx.DiGraph, root_id: str, target_id: str) -> bool:
         if not complete and getattr(task, "run", None) is not None:  # Luigi doesn't expand external tasks
             stack.extend(graph.predecessors(node))
     return False
+
+
+def is_wrapper_with_run(task: luigi.Task) -> bool:
+    """A WrapperTask that does work of its own: complete once its dependencies are, yet Luigi runs its run()."""
+    import luigi
+
+    return isinstance(task, luigi.WrapperTask) and type(task).run is not luigi.Task.run

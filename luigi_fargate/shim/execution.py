@@ -64,6 +64,9 @@ class LockedRun:
                 self._release()
 
     def _is_complete(self) -> bool:
+        """Done already (after a wait for the lock)? Never for a wrapper with run(): see runner.already_done."""
+        if completeness.is_wrapper_with_run(self.task):
+            return False
         with user_code(f"{self.task.task_id}: complete()"):
             return bool(self.task.complete())
 
@@ -115,7 +118,7 @@ class LockedRun:
         if completeness.has_no_outputs(self.task):
             self.log.emit("done", "succeeded (no outputs: done once run() returned, as in Luigi)", duration=duration)
             return ExitCode.DONE
-        if not self._is_complete():
+        if not self._is_complete() and not completeness.is_wrapper_with_run(self.task):
             missing = ", ".join(completeness.missing_outputs(self.task))
             self.log.emit("output_incomplete", f"run() finished but outputs are missing: {missing}", duration=duration)
             return ExitCode.OUTPUT_INCOMPLETE

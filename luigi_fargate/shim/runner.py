@@ -39,7 +39,8 @@ from luigi_fargate.shim.user_code import user_code
 
 if TYPE_CHECKING:
     import luigi
-    import networkx as nx
+
+    from luigi_fargate.introspect.graph import LuigiGraph
 
 
 @dataclass(frozen=True)
@@ -86,13 +87,15 @@ def admit(req: RunRequest, environ: Mapping[str, str] | None = None) -> Admissio
     return Admission(allowlist, shape)
 
 
-def check_shape(task: luigi.Task, shape: ShapeCheck, req: RunRequest) -> tuple[nx.DiGraph, str]:
-    """Step 3: rebuild the admitted root with the same strict grammar, then compare; (graph, root id)."""
+def check_shape(task: luigi.Task, admission: Admission, req: RunRequest) -> LuigiGraph:
+    """Step 3: rebuild the admitted root with the same strict grammar, then compare (exit 8 / 9)."""
     from luigi_fargate.shim.graph_check import check_graph_shape
     from luigi_fargate.shim.rebuild import rebuild_task
 
+    assert admission.shape is not None
+    shape = admission.shape
     root = rebuild_task(shape.root_module, shape.root_family, shape.root_args, req.runner_flags)
-    return check_graph_shape(task, shape, root), root.task_id
+    return check_graph_shape(task, shape, root, admission.allowlist)
 
 
 def report_completeness(task: luigi.Task, log: EventLog) -> int:
@@ -110,15 +113,25 @@ def report_completeness(task: luigi.Task, log: EventLog) -> int:
     return ExitCode.UPSTREAM_INCOMPLETE
 
 
-def already_done(task: luigi.Task, graph: nx.DiGraph | None, root_id: str | None, log: EventLog) -> bool:
-    """Step 4: complete already, or (no outputs) not reached by Luigi in this invocation."""
+def already_done(task: luigi.Task, graph: LuigiGraph | None, log: EventLog) -> bool:
+    """Step 4: complete already, or (no outputs) not reached by Luigi in this invocation.
+
+    A WrapperTask with its own run() is never "already complete": it is
+    complete once its dependencies are, which they always are when Airflow
+    starts it, while Luigi decided before running them and so runs the
+    wrapper's run() in that invocation.
+    """
+    from luigi_fargate.introspect.graph import to_networkx
+
+    if completeness.is_wrapper_with_run(task):
+        return False
     with user_code(f"{task.task_id}: complete()"):
         if task.complete():
             log.emit("already_complete", "already complete, nothing run")
             return True
-    if graph is None or root_id is None or not completeness.has_no_outputs(task):
+    if graph is None or not completeness.has_no_outputs(task):
         return False
-    if completeness.reached_by_luigi(graph, root_id, task.task_id):
+    if completeness.reached_by_luigi(to_networkx(graph), graph.root, task.task_id):
         return False
     log.emit("not_needed", "has no outputs and every task that needs it is complete: Luigi wouldn't run it "
              "in this invocation; nothing run")
@@ -164,10 +177,10 @@ def _run_steps(req: RunRequest, environ: Mapping[str, str] | None, log: EventLog
     admission = admit(req, environ)
     task = rebuild_task(req.module, req.family, req.params, req.runner_flags)
     log.bind(task_id=task.task_id, family=task.get_task_family())
-    graph, root_id = check_shape(task, admission.shape, req) if admission.shape is not None else (None, None)
+    graph = check_shape(task, admission, req) if admission.shape is not None else None
     if req.check_complete:
         return report_completeness(task, log)
-    if already_done(task, graph, root_id, log):
+    if already_done(task, graph, log):
         return ExitCode.DONE
     ready, assumed_done = dependencies_ready(task, log)
     if not ready:

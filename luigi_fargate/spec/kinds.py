@@ -1,4 +1,4 @@
-"""The words both sides of the contract agree on: node kinds, runner kinds, capacities.
+"""The words both sides of the contract agree on: node kinds, runner kinds, capacities, trigger rules.
 
 String enums, so a spec stays plain JSON and ``NodeKind.TASK == "task"``.
 """
@@ -29,3 +29,12 @@ class Capacity(StrEnum):
     FARGATE = "FARGATE"
     FARGATE_SPOT = "FARGATE_SPOT"
     EC2 = "EC2"  # the configured EC2 capacity providers: tasks too big for Fargate
+
+
+class TriggerRule(StrEnum):
+    """When an Airflow task may start, given its upstream tasks' states (Airflow's own names)."""
+
+    ALL_SUCCESS = "all_success"  # Airflow's default: every upstream succeeded
+    #: Every upstream succeeded or was skipped: for tasks downstream of one that is not in every
+    #: run date's Luigi graph (skipped with exit 9 on the others).
+    NONE_FAILED = "none_failed"

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from luigi_fargate.spec import codec
+from luigi_fargate.spec.dates import RunDate
 from luigi_fargate.spec.errors import SpecError
-from luigi_fargate.spec.kinds import Capacity, NodeKind, RunnerKind
+from luigi_fargate.spec.kinds import Capacity, NodeKind, RunnerKind, TriggerRule
 from luigi_fargate.spec.params import TaskParam
 from luigi_fargate.spec.versions import SCHEMA_VERSION, upgrade
 
@@ -57,6 +58,8 @@ class TaskSettings:
     capacity: Capacity | None = None
     #: Fargate: cost-allocation tags of this family.
     tags: dict[str, str] = field(default_factory=dict)
+    #: none_failed for a task downstream of an optional one (TaskNode.optional); None: Airflow's all_success.
+    trigger_rule: TriggerRule | None = None
 
 
 @dataclass
@@ -82,8 +85,9 @@ class TaskNode:
     kind: NodeKind = field(default=NodeKind.TASK, metadata={"always": True})
     settings: TaskSettings = field(default_factory=TaskSettings)
     size: FargateSize | None = None
-    #: How many dependencies Luigi's graph gives this task (the run-time graph check compares it).
-    luigi_deps: int = 0
+    #: Not in every run date's Luigi graph (export saw dates without it): the runner skips it
+    #: (exit 9) on those dates, and the tasks downstream of it tolerate that (trigger_rule).
+    optional: bool = False
     #: Things a reviewer should know (dynamic deps, rounded size, ...).
     notes: list[str] = field(default_factory=list)
     group: str | None = None  # TaskGroup id, when the export groups tasks
@@ -170,12 +174,18 @@ Runner = LocalRunner | FargateRunner
 
 @dataclass
 class GraphShape:
-    """What the runner needs to check that a run's Luigi graph still has the exported shape (exit 8)."""
+    """What the runner and ``verify`` need to rebuild a run's Luigi graph and compare it with the DAG.
+
+    The comparison (luigi_fargate/introspect/run_plan.py) evaluates every
+    task's run-date rules for the run, so it uses the spec's tasks; this holds
+    the root (which a partial export may leave out) and the run's date.
+    """
 
     root_module: str
     root_family: str
     root_params: list[TaskParam]
-    size: int  # tasks in Luigi's graph of the root
+    #: How a run's date is found; None: nothing follows the run date (``--no-bind``).
+    run_date: RunDate | None = None
 
 
 @dataclass

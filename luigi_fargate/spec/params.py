@@ -1,11 +1,11 @@
 """A task's parameters in the spec, and the one way they become the runner's command line.
 
 Each parameter is data: its name, the value Luigi serialized at export, and,
-when it follows the run date, the Jinja template the exporter generated for
-it. Airflow renders every string in a templated field, so a literal value
-holding ``{{ ... }}`` would be evaluated in the task's context (connections
-and variables are reachable there) and one holding ``{%`` would break every
-run: :func:`jinja_literal` makes literals render verbatim, and only the
+when it follows the run date, its run-date rule and the Jinja template the
+exporter generated from that rule. Airflow renders every string in a
+templated field, so a literal value holding ``{{ ... }}`` would be evaluated
+in the task's context (connections and variables are reachable there) and
+one holding ``{%`` would break every run: :func:`jinja_literal` makes literals render verbatim, and only the
 exporter's own templates are left live.
 
 Each parameter is passed as one ``--name=value`` token: a value that looks
@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from luigi_fargate.spec.dates import DateRule
 
 #: What a literal ``{`` becomes in a templated field: a Jinja expression that renders ``{``.
 _OPEN_BRACE = "{{ '{' }}"
@@ -39,6 +41,9 @@ class TaskParam:
     template: str | None = None
     #: An implicit BoolParameter set to True: passed as a bare ``--name`` (no value).
     flag: bool = False
+    #: The run-date rule ``template`` was generated from, which verify and the runner evaluate in Python.
+    #: None with a template: a hand-written template (crontab migration), not checked in Python.
+    rule: DateRule | None = None
 
     @property
     def option(self) -> str:

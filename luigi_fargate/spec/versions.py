@@ -3,18 +3,25 @@
 Version 1 (luigi-fargate 0.1) kept the runner's arguments as one list of
 strings (``["--date", "{{ ds }}"]``) next to the templates, the runner and
 the settings as free-form objects, and the graph check copied into every
-task. ``luigi-fargate deploy`` rewrites the specs it touches in the newest
+task. Its daily templates (``{{ ds }}``, ``{{ macros.ds_add(ds, N) }}``)
+become run-date rules; other templates stay as written, which the runner's
+graph check and ``verify`` can't evaluate (re-export to check them). ``luigi-fargate deploy`` rewrites the specs it touches in the newest
 version; re-exporting does too.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from luigi_fargate.spec.errors import SpecError
 
 #: The version export writes. Anything that changes meaning bumps it; older versions are upgraded below.
 SCHEMA_VERSION = 2
+
+#: Version 1's daily templates, which version 2 writes the same way from a rule.
+_V1_DAY = re.compile(r"^\{\{ (?:ds|macros\.ds_add\(ds, (?P<offset>-?\d+)\)) \}\}$")
+
 KNOWN_VERSIONS = (1, SCHEMA_VERSION)
 
 
@@ -35,6 +42,14 @@ def upgrade(data: dict[str, Any], source: str) -> dict[str, Any]:
     )
 
 
+def _day_rule_v1(template: str | None) -> dict[str, Any] | None:
+    """The rule of a version-1 ``{{ ds }}`` / ``{{ macros.ds_add(ds, N) }}`` template (others stay unchecked)."""
+    m = _V1_DAY.match(template or "")
+    if not m:
+        return None
+    return {"unit": "day", "offset": int(m["offset"])} if m["offset"] and int(m["offset"]) else {"unit": "day"}
+
+
 def _params_v1(args: list[str], values: dict[str, str], templates: dict[str, str]) -> list[dict[str, Any]]:
     """Version 1's ``--name value`` list (bare ``--name`` for flags) as parameter objects."""
     out: list[dict[str, Any]] = []
@@ -46,6 +61,9 @@ def _params_v1(args: list[str], values: dict[str, str], templates: dict[str, str
             param: dict[str, Any] = {"name": name, "value": values.get(name, nxt)}
             if name in templates:
                 param["template"] = templates[name]
+                rule = _day_rule_v1(templates[name])
+                if rule is not None:
+                    param["rule"] = rule
             out.append(param)
             i += 2
         else:
@@ -61,6 +79,20 @@ _SETTINGS_V1 = (
 )  # fmt: skip
 
 
+_RETRY_TIMING = ("retry_delay_seconds", "retry_exponential_backoff", "max_retry_delay_seconds")
+
+
+def _settings_v1(settings: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 copied Luigi's retry_count as Airflow retries: one attempt too many (retry_count N is N attempts)."""
+    out = {k: settings[k] for k in _SETTINGS_V1 if k in settings}
+    if out.get("retries") is not None:
+        out["retries"] = max(int(out["retries"]) - 1, 0)
+        if not out["retries"]:
+            for key in _RETRY_TIMING:
+                out.pop(key, None)
+    return out
+
+
 def _task_v1(t: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
     settings = dict(t.get("settings") or {})
     check = settings.pop("graph_check", None)
@@ -69,11 +101,9 @@ def _task_v1(t: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
     for key in ("upstream", "kind", "notes", "group"):
         if t.get(key) not in (None, [], ""):
             node[key] = t[key]
-    node["settings"] = {k: settings[k] for k in _SETTINGS_V1 if k in settings}
+    node["settings"] = _settings_v1(settings)
     if t.get("size"):
         node["size"] = dict(t["size"])
-    if check:
-        node["luigi_deps"] = int(check["deps"])
     return node, check
 
 
@@ -111,5 +141,22 @@ def _from_v1(data: dict[str, Any]) -> dict[str, Any]:
         for p in params:  # the root left out of a partial export: its templates are only in the check
             if "template" not in p and "{{" in str(p["value"]):
                 p["template"] = p["value"]
-        out["graph"] = {"root_module": module, "root_family": family, "root_params": params, "size": int(checks[0]["graph_size"])}
+                rule = _day_rule_v1(p["template"])
+                if rule is not None:
+                    p["rule"] = rule
+        out["graph"] = {"root_module": module, "root_family": family, "root_params": params}
+        run_date = _run_date_v1(out)
+        if run_date is not None:
+            out["graph"]["run_date"] = run_date
     return out
+
+
+def _run_date_v1(spec: dict[str, Any]) -> dict[str, Any] | None:
+    """A daily run date in UTC when every template of the spec is a version-1 daily one (else none: unchecked)."""
+    bindings = spec.get("bindings") or {}
+    if len(bindings) != 1 or not re.match(r"^(ds|logical_date)([+-]\d+)?$", next(iter(bindings.values()))):
+        return None
+    params = [p for t in spec["tasks"] for p in t["params"]] + spec["graph"]["root_params"]
+    if any("template" in p and "rule" not in p for p in params):
+        return None
+    return {"unit": "day"}

@@ -57,7 +57,7 @@ def test_dagbag_parses_the_export_with_luigi_order_ids_and_display_names(tmp_pat
     assert dag.timetable.expression == "15 18 * * *"
     assert "Europe/Berlin" in str(dag.timetable.timezone)
     extract = dag.get_task("ExtractTransactions.region-eu")
-    assert extract.retries == 2 and extract.owner == "ledger-team@example.com"
+    assert extract.retries == 1 and extract.owner == "ledger-team@example.com"  # retry_count = 2: two attempts
 
 
 def test_unknown_schema_version_is_a_clear_import_error(tmp_path):

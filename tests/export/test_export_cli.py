@@ -34,9 +34,10 @@ def test_export_writes_spec_and_stub_and_reexport_is_byte_identical(tmp_path):
     assert by_id["DailyLedger"]["upstream"] == ["ConvertToEur.region-eu", "ConvertToEur.region-us"]
     # Luigi's own serialized params, and the run command bound to the run date.
     assert by_id["ExtractTransactions.region-us"]["params"] == [
-        {"name": "date", "value": "2026-11-01", "template": "{{ ds }}"}, {"name": "region", "value": "us"},
+        {"name": "date", "value": "2026-11-01", "template": "{{ ds }}", "rule": {"unit": "day"}},
+        {"name": "region", "value": "us"},
     ]  # fmt: skip
-    assert by_id["ExtractTransactions.region-us"]["settings"]["retries"] == 2
+    assert by_id["ExtractTransactions.region-us"]["settings"]["retries"] == 1  # retry_count = 2: two attempts
 
 
 def test_same_graph_from_another_date_gives_the_same_airflow_task_ids(tmp_path):

@@ -48,7 +48,7 @@ def test_retry_timeout_priority_owner_pool(dag) -> None:
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
     loader = dag.get_task("Loader")
-    assert loader.retries == 3  # retry_count
+    assert loader.retries == 2  # retry_count = 3: three attempts in all
     assert loader.retry_delay == dt.timedelta(seconds=60)  # [luigi_fargate] retry_delay
     assert loader.retry_exponential_backoff == 2.0
     assert loader.max_retry_delay == dt.timedelta(seconds=3600)
@@ -123,7 +123,7 @@ def test_range_daily_becomes_schedule(tmp_path: Path) -> None:
     spec = json.loads((tmp_path / "loader_daily.json").read_text())
     assert spec["schedule"]["cron"] == "@daily" and spec["catchup"] is True and spec["start_date"] == "2026-10-01"
     assert {t["family"] for t in spec["tasks"]} == {"Loader", "Source"}
-    assert spec["tasks"][-1]["params"][0] == {"name": "date", "value": "2026-10-01", "template": "{{ ds }}"}
+    assert spec["tasks"][-1]["params"][0] == {"name": "date", "value": "2026-10-01", "template": "{{ ds }}", "rule": {"unit": "day"}}
 
 
 def test_range_hourly_becomes_hourly_schedule_from_its_start_hour(tmp_path: Path) -> None:
