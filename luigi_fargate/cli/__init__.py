@@ -22,6 +22,7 @@ SUBCOMMANDS = (
     "run",
     "graph",
     "pools",
+    "ecs",
     "crontab",
     "locks",
     "task_definitions",

@@ -37,10 +37,43 @@ def load_operator(spec_path: Path, task_id: str) -> Any:
 
 
 def run(spec_path: Path, task_id: str, state: Path, try_number: int = 1) -> tuple[Any, WorkerTI]:
-    """Execute the task once; returns (operator, ti) or raises what the operator raised."""
+    """Execute the task once, as a worker and a triggerer would: execute(); if it defers, run its
+    trigger to its event in an asyncio loop, then resume the operator with the event (each time it
+    defers). Returns (operator, ti) or raises what the operator raised."""
+    from airflow.sdk.exceptions import TaskDeferred
+
     op, context = prepare(spec_path, task_id, state, try_number)
-    op.execute(context)
+    try:
+        op.execute(context)
+    except TaskDeferred as deferred:
+        resume_until_done(op, context, deferred)
     return op, context["ti"]
+
+
+def fire(trigger: Any) -> dict[str, Any]:
+    """Run a trigger in its own event loop until its first event (what the triggerer does); the payload."""
+    import asyncio
+
+    async def first_event() -> dict[str, Any]:
+        events = trigger.run()
+        try:
+            return (await events.__anext__()).payload
+        finally:
+            await events.aclose()
+
+    return asyncio.run(first_event())
+
+
+def resume_until_done(op: Any, context: dict[str, Any], deferred: Any) -> Any:
+    """Fire the trigger, resume the operator with its event; again while it defers again."""
+    from airflow.sdk.exceptions import TaskDeferred
+
+    while True:
+        event = fire(deferred.trigger)
+        try:
+            return op.resume_execution(deferred.method_name, {**(deferred.kwargs or {}), "event": event}, context)
+        except TaskDeferred as again:
+            deferred = again
 
 
 def prepare(spec_path: Path, task_id: str, state: Path, try_number: int = 1) -> tuple[Any, dict[str, Any]]:

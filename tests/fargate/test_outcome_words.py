@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_bridge.ecs_outcome import classify, is_retryable_start_failure
+from airflow_bridge.operators.ecs_outcome import classify, is_retryable_start_failure
 from luigi_fargate.exit_codes import MEANINGS, ExitCode
 
 
