@@ -20,6 +20,10 @@ from botocore.exceptions import ClientError
 TAIL_LINES = 20
 #: Characters kept of one quoted line (events travel in the trigger event, stored in the metadata DB).
 TAIL_LINE_CHARS = 1000
+#: Events asked for per page. A shorter page is the end of what the stream holds now (unless it was
+#: cut by GetLogEvents' 1 MB limit), so reading to the end usually takes one call, not two.
+PAGE_EVENTS = 500
+PAGE_BYTES_LIMIT = 1_048_576
 
 
 @dataclass
@@ -42,7 +46,7 @@ class LogCursor:
 
     def read_page(self, client: Any) -> LogPage:
         """One GetLogEvents call from the cursor on. Raises what boto3 raises, except a missing stream."""
-        request: dict[str, Any] = {"logGroupName": self.group, "logStreamName": self.stream, "startFromHead": True}
+        request: dict[str, Any] = {"logGroupName": self.group, "logStreamName": self.stream, "startFromHead": True, "limit": PAGE_EVENTS}
         if self.token:
             request["nextToken"] = self.token
         try:
@@ -55,7 +59,8 @@ class LogCursor:
         self.stream_missing = False
         lines = [e["message"].rstrip("\n") for e in response.get("events", [])]
         next_token = response.get("nextForwardToken")
-        at_end = not lines or next_token == self.token
+        size = sum(len(line.encode()) + 26 for line in lines)  # 26 bytes of overhead per event, as CloudWatch counts
+        at_end = not lines or next_token == self.token or (len(lines) < PAGE_EVENTS and size < PAGE_BYTES_LIMIT // 2)
         if next_token:
             self.token = next_token
         self.tail.extend(line[:TAIL_LINE_CHARS] for line in lines)

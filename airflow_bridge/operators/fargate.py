@@ -46,9 +46,9 @@ from airflow.sdk.bases.operator import TRIGGER_FAIL_REPR, TriggerFailureReason
 from airflow.sdk.exceptions import AirflowException, AirflowTaskTimeout
 from botocore.exceptions import ClientError
 
+from airflow_bridge.hooks import ecs as ecs_calls
 from airflow_bridge.hooks.clients import logs_client
 from airflow_bridge.hooks.ecs import (
-    MISSING_CONFIRM_SECONDS,
     describe_tasks,
     is_stopping_for_good,
     stop_task,
@@ -152,7 +152,7 @@ class LuigiFargateOperator(LuigiTaskMixin, ResumableJobMixin, EcsRunTaskOperator
         start_backoff_seconds: float = 5,
         enable_ecs_managed_tags: bool = True,
         describe_tasks_per_second: float = 1.0,
-        get_log_events_per_second: float = 5.0,
+        get_log_events_per_second: float = 10.0,
         triggerers: int = 1,
         spot_fallback_to_on_demand: bool = False,
         **kwargs: Any,
@@ -288,7 +288,7 @@ class LuigiFargateOperator(LuigiTaskMixin, ResumableJobMixin, EcsRunTaskOperator
         arn = str(external_id)
         task = self._describe_one(arn)
         if task is None:
-            time.sleep(MISSING_CONFIRM_SECONDS)  # MISSING only counts when a later call confirms it
+            time.sleep(ecs_calls.MISSING_CONFIRM_SECONDS)  # MISSING only counts when a later call confirms it
             task = self._describe_one(arn)
         if task is None:
             self.log.info("ECS task %s from an earlier try is gone; starting a new one", arn)

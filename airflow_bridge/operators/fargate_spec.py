@@ -74,7 +74,7 @@ def waiting_arguments(runner: dict[str, Any]) -> dict[str, Any]:
         "start_attempts": int(runner.get("start_attempts", 5)),
         "start_backoff_seconds": float(runner.get("start_backoff_seconds", 5)),
         "describe_tasks_per_second": float(runner.get("describe_tasks_per_second", 1.0)),
-        "get_log_events_per_second": float(runner.get("get_log_events_per_second", 5.0)),
+        "get_log_events_per_second": float(runner.get("get_log_events_per_second", 10.0)),
         "triggerers": int(runner.get("triggerers", 1)),
         "spot_fallback_to_on_demand": bool(runner.get("spot_fallback_to_on_demand", False)),
     }

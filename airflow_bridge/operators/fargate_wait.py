@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_bridge.hooks import ecs as ecs_calls
 from airflow_bridge.hooks.ecs import MissingTracker, describe_tasks, is_stopped, task_summary
 from airflow_bridge.hooks.logs import LogCursor
 from airflow_bridge.hooks.retry import Backoff, describe_error, is_transient
@@ -27,6 +28,8 @@ MAX_DRAIN_PAGES = 20
 DRAIN_TRIES = 3
 #: A non-transient DescribeTasks error this old (s) ends the wait (the operator then stops the task).
 GIVE_UP_SECONDS = 600.0
+#: First pause after a failed DescribeTasks (doubling, with jitter, up to 60 s).
+BACKOFF_BASE_SECONDS = 1.0
 
 
 class KillRequested(Exception):
@@ -65,8 +68,8 @@ class SyncWait:
     log: LogCursor | None = None
 
     def __post_init__(self) -> None:
-        self.backoff = Backoff(base=1.0, cap=60.0)
-        self.missing = MissingTracker()
+        self.backoff = Backoff(base=BACKOFF_BASE_SECONDS, cap=60.0)
+        self.missing = MissingTracker(confirm_after=ecs_calls.MISSING_CONFIRM_SECONDS)
         self.error_since: float | None = None
         self._log_failing = False
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_bridge.hooks import budget as budgets
+from airflow_bridge.hooks import ecs as ecs_calls
 from airflow_bridge.hooks.budget import ApiRates, TokenBucket
 from airflow_bridge.hooks.clients import ecs_client, logs_client
 from airflow_bridge.hooks.ecs import (
@@ -60,6 +61,8 @@ DRAIN_SECONDS = 60.0
 MAX_DRAIN_PAGES = 20
 #: A task-specific, non-transient DescribeTasks error this old resolves the trigger with an error.
 GIVE_UP_SECONDS = 600.0
+#: First pause after a failed call (doubling, with jitter, up to 60 s).
+BACKOFF_BASE_SECONDS = 1.0
 
 
 @dataclass(eq=False)
@@ -104,9 +107,9 @@ class ClusterPoller:
         self.registry = registry
         self.waiters: dict[int, WaitingTask] = {}
         self.poll_seconds = 6.0
-        self.missing = MissingTracker()
-        self._describe_backoff = Backoff(base=1.0, cap=60.0)
-        self._log_backoff = Backoff(base=1.0, cap=60.0)
+        self.missing = MissingTracker(confirm_after=ecs_calls.MISSING_CONFIRM_SECONDS)
+        self._describe_backoff = Backoff(base=BACKOFF_BASE_SECONDS, cap=60.0)
+        self._log_backoff = Backoff(base=BACKOFF_BASE_SECONDS, cap=60.0)
         self._log_wakeup = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._ecs: Any = None

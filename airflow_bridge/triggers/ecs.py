@@ -62,7 +62,7 @@ class EcsTaskStoppedTrigger(BaseTrigger):
         log_region: str | None = None,
         log_token: str | None = None,
         describe_tasks_per_second: float = 1.0,
-        get_log_events_per_second: float = 5.0,
+        get_log_events_per_second: float = 10.0,
         triggerers: int = 1,
     ) -> None:
         super().__init__()

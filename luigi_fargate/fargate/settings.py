@@ -136,7 +136,7 @@ class FargateSettings:
     runner_options: list[str] = field(default_factory=list)
     #: Account-wide API budget of these operators (calls/s), shared by ``triggerers`` triggerer processes.
     describe_tasks_per_second: float = 1.0
-    get_log_events_per_second: float = 5.0
+    get_log_events_per_second: float = 10.0
     triggerers: int = 1
     #: Rerun a task that Fargate Spot interrupted at once on on-demand FARGATE capacity.
     spot_fallback_to_on_demand: bool = False
@@ -203,7 +203,7 @@ def _budget() -> dict[str, Any]:
             DESCRIBE_TASKS_LIMIT, " (ECS allows 20 DescribeTasks calls/s per account and region)",
         ),
         "get_log_events_per_second": check.positive_number(
-            _key("get_log_events_per_second"), _raw(SECTION, "get_log_events_per_second") or "5",
+            _key("get_log_events_per_second"), _raw(SECTION, "get_log_events_per_second") or "10",
             GET_LOG_EVENTS_LIMIT, " (CloudWatch Logs allows 25 GetLogEvents calls/s per account and region)",
         ),
         "triggerers": check.positive_int(_key("triggerers"), _raw(SECTION, "triggerers") or "1"),

@@ -50,6 +50,24 @@ def run(spec_path: Path, task_id: str, state: Path, try_number: int = 1) -> tupl
     return op, context["ti"]
 
 
+def defer(spec_path: Path, task_id: str, state: Path, run_id: str = RUN_ID) -> tuple[Any, dict[str, Any], Any]:
+    """execute() of a deferrable task up to its deferral: (operator, context, TaskDeferred)."""
+    from airflow.sdk.exceptions import TaskDeferred
+
+    op, context = prepare(spec_path, task_id, state)
+    context["ti"].run_id = context["run_id"] = run_id
+    try:
+        op.execute(context)
+    except TaskDeferred as deferred:
+        return op, context, deferred
+    raise AssertionError(f"{task_id} did not defer")
+
+
+def resume(op: Any, context: dict[str, Any], deferred: Any, event: dict[str, Any]) -> Any:
+    """What a worker does with a trigger's event: resume_execution(method, {"event": ...})."""
+    return op.resume_execution(deferred.method_name, {**(deferred.kwargs or {}), "event": event}, context)
+
+
 def fire(trigger: Any) -> dict[str, Any]:
     """Run a trigger in its own event loop until its first event (what the triggerer does); the payload."""
     import asyncio

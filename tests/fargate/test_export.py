@@ -46,7 +46,7 @@ def test_export_writes_runner_settings_sizes_capacity_and_owners(tmp_path: Path)
         "ec2_capacity_provider_strategy": [], "tags": {"team": "ledger", "cost-center": "42"},
         "aws_conn_id": "aws_default", "poll_seconds": 6, "start_attempts": 5, "deferrable": True,
         "runner_options": ["--lock", "dynamodb://luigi-locks", "--log-format", "json"],
-        "describe_tasks_per_second": 1.0, "get_log_events_per_second": 5.0, "triggerers": 1,
+        "describe_tasks_per_second": 1.0, "get_log_events_per_second": 10.0, "triggerers": 1,
         "spot_fallback_to_on_demand": False,
     }  # fmt: skip
     nodes = {t["family"]: t for t in spec["tasks"]}
