@@ -29,7 +29,9 @@ RETRYABLE_START_FAILURES = re.compile(
 #: The Fargate quota message (ECS writes it with a typographic or a plain apostrophe).
 QUOTA_FAILURE = re.compile(r"reached the limit on the number of (vCPUs|tasks) you can run concurrently", re.IGNORECASE)
 #: A ResourceInitializationError about secrets (SSM Parameter Store or Secrets Manager), not the image.
-SECRETS_FAILURE = re.compile(r"secret|\bssm\b|secretsmanager|\basm\b|parameter store", re.IGNORECASE)
+#: ECS's generic prefix "unable to pull secrets or registry auth" says neither; what follows does.
+SECRETS_FAILURE = re.compile(r"retrieve secrets?\b|from (ssm|asm)\b|secretsmanager|\bssm:|parameter store", re.IGNORECASE)
+GENERIC_PREFIX = re.compile(r"unable to pull secrets or registry auth:?", re.IGNORECASE)
 OUT_OF_MEMORY = "OutOfMemoryError"
 SIGKILL_EXIT = 137
 
@@ -52,7 +54,7 @@ def _start_failure_words(reason: str) -> str:
         return f"failed to start: no capacity with enough memory (RESOURCE:MEMORY): {reason}"
     if "RESOURCE:CPU" in reason:
         return f"failed to start: no capacity with enough CPU (RESOURCE:CPU): {reason}"
-    if "ResourceInitializationError" in reason and SECRETS_FAILURE.search(reason.split("ResourceInitializationError", 1)[1]):
+    if "ResourceInitializationError" in reason and SECRETS_FAILURE.search(GENERIC_PREFIX.sub("", reason)):
         return (
             "failed to start: the task's secrets could not be read (check that the execution role may read the "
             "[luigi_fargate] secrets: ssm:GetParameters / secretsmanager:GetSecretValue, kms:Decrypt for a customer "

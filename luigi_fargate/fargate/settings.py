@@ -420,12 +420,14 @@ def _apply_vcpu_pool(node: TaskNode, settings: FargateSettings) -> None:
     node.settings["vcpus"] = vcpus(node.size.get("cpu") or settings.default_cpu)
     pool = {"FARGATE": VCPU_POOL, "FARGATE_SPOT": SPOT_VCPU_POOL}.get(capacity)
     quota = {VCPU_POOL: settings.fargate_vcpu_quota, SPOT_VCPU_POOL: settings.fargate_spot_vcpu_quota}.get(pool or "")
-    if pool is None or not quota or node.settings.get("pool"):
+    if pool is None or not quota:
         return
-    if node.settings["vcpus"] > quota:
+    if node.settings["vcpus"] > quota:  # could never start, whichever pool admits it
         raise UserError(
             f"task {node.task_id}: needs {node.settings['vcpus']} vCPUs but [{SECTION}] "
             f"{'fargate_vcpu_quota' if pool == VCPU_POOL else 'fargate_spot_vcpu_quota'} is {quota}; raise the quota or shrink the task"
         )
+    if node.settings.get("pool"):
+        return
     node.settings["pool"] = pool
     node.settings["pool_slots"] = node.settings["vcpus"]

@@ -54,8 +54,7 @@ def defer(spec_path: Path, task_id: str, state: Path, run_id: str = RUN_ID) -> t
     """execute() of a deferrable task up to its deferral: (operator, context, TaskDeferred)."""
     from airflow.sdk.exceptions import TaskDeferred
 
-    op, context = prepare(spec_path, task_id, state)
-    context["ti"].run_id = context["run_id"] = run_id
+    op, context = prepare(spec_path, task_id, state, run_id=run_id)
     try:
         op.execute(context)
     except TaskDeferred as deferred:
@@ -94,14 +93,15 @@ def resume_until_done(op: Any, context: dict[str, Any], deferred: Any) -> Any:
             deferred = again
 
 
-def prepare(spec_path: Path, task_id: str, state: Path, try_number: int = 1) -> tuple[Any, dict[str, Any]]:
+def prepare(spec_path: Path, task_id: str, state: Path, try_number: int = 1, run_id: str = RUN_ID) -> tuple[Any, dict[str, Any]]:
     """The operator with its templates rendered, and the context a worker would pass."""
     import pendulum
 
     op = load_operator(spec_path, task_id)
     ti = WorkerTI(op.dag_id, task_id, try_number)
+    ti.run_id = run_id
     context: dict[str, Any] = {
-        "ti": ti, "task_instance": ti, "run_id": RUN_ID, "ds": "2026-11-01",
+        "ti": ti, "task_instance": ti, "run_id": run_id, "ds": "2026-11-01",
         "logical_date": pendulum.datetime(2026, 11, 1), "task_state_store": JsonFileStateStore(state),
         "dag": op.dag, "task": op,
     }  # fmt: skip
