@@ -44,7 +44,9 @@ import threading
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -270,7 +272,8 @@ def write_spec(path: Path, n: int, subnet: str, group: str, poll_seconds: float,
     return path
 
 
-def share_clients() -> None:
+@contextmanager
+def shared_clients() -> Iterator[None]:
     """One boto3 client per service for all simulated workers (a real worker runs one task per process)."""
     from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
 
@@ -279,6 +282,7 @@ def share_clients() -> None:
     cache: dict[tuple[str, bool], Any] = {}
     lock = threading.Lock()
     original = AwsGenericHook.get_client_type
+    made = {name: getattr(clients, name) for name in ("ecs_client", "logs_client")}
 
     def shared(self: Any, region_name: str | None = None, config: Any = None, deferrable: bool = False) -> Any:
         key = (self.client_type, bool(config))
@@ -288,9 +292,14 @@ def share_clients() -> None:
             return cache[key]
 
     AwsGenericHook.get_client_type = shared  # type: ignore[method-assign]
-    for name in ("ecs_client", "logs_client"):
-        made = getattr(clients, name)
-        setattr(clients, name, _cached(made, lock))
+    for name, make in made.items():
+        setattr(clients, name, _cached(make, lock))
+    try:
+        yield
+    finally:
+        AwsGenericHook.get_client_type = original  # type: ignore[method-assign]
+        for name, make in made.items():
+            setattr(clients, name, make)
 
 
 def _cached(make: Any, lock: threading.Lock) -> Any:
@@ -415,6 +424,9 @@ def _environment(endpoint: str) -> dict[str, str]:
 
 
 def run_one(bench: Bench) -> dict[str, Any]:
+    import structlog
+
+    environment, logging_config = dict(os.environ), structlog.get_config()
     with tempfile.TemporaryDirectory(prefix="ecs-scale-") as tmp_dir:
         tmp = Path(tmp_dir)
         server, endpoint = _start_server(tmp, bench.throttle, bench.seed)
@@ -423,6 +435,9 @@ def run_one(bench: Bench) -> dict[str, Any]:
         finally:
             server.kill()
             server.wait()
+            os.environ.clear()
+            os.environ.update(environment)
+            structlog.configure(**logging_config)
 
 
 def _plan(arns: list[str], bench: Bench) -> list[PlannedTask]:
@@ -436,14 +451,29 @@ def _plan(arns: list[str], bench: Bench) -> list[PlannedTask]:
     return plans
 
 
+def _quiet_workers() -> None:
+    """The simulated workers log at WARNING and up (N tasks' INFO lines would be most of the bench's time)."""
+    import logging
+
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    logging.getLogger().setLevel(logging.WARNING)
+
+
 def _measure(bench: Bench, tmp: Path, endpoint: str) -> dict[str, Any]:
     os.environ.update(_environment(endpoint))
+    _quiet_workers()
     from airflow_bridge.dag_builder import build_dag
 
     controller = Controller(endpoint)
     subnet, group = controller.set_up()
     dag = build_dag(write_spec(tmp / "ecs_scale.json", bench.n, subnet, group, bench.poll_seconds, bench.budgets))
-    share_clients()
+    with shared_clients():
+        return _run_workers_and_triggerer(bench, tmp, controller, dag)
+
+
+def _run_workers_and_triggerer(bench: Bench, tmp: Path, controller: Controller, dag: Any) -> dict[str, Any]:
     t0 = time.monotonic()
     operators, deferred = start_all(dag)
     bench.say(f"started {bench.n} ECS tasks in {time.monotonic() - t0:.0f} s")
