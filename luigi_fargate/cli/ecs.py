@@ -12,8 +12,13 @@ import argparse
 import datetime as dt
 import os
 import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from luigi_fargate.errors import UserError
+
+if TYPE_CHECKING:
+    from luigi_fargate.fargate.sweep import Decision, StateSource
 
 TOKEN_ENV = "LUIGI_FARGATE_AIRFLOW_TOKEN"
 PASSWORD_ENV = "LUIGI_FARGATE_AIRFLOW_PASSWORD"
@@ -47,7 +52,17 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     sweep.set_defaults(handler=run_sweep)
 
 
-def _sweep_settings(args: argparse.Namespace) -> dict[str, object]:
+@dataclass(frozen=True)
+class SweepSettings:
+    cluster: str
+    region: str
+    grace_seconds: int
+    airflow_url: str | None
+    airflow_user: str | None
+
+
+def _sweep_settings(args: argparse.Namespace) -> SweepSettings:
+    """Options first, then ``[luigi_fargate]``; each checked like export checks them."""
     from luigi_fargate import validators as check
     from luigi_fargate.fargate.settings import sweeper_settings
 
@@ -56,16 +71,16 @@ def _sweep_settings(args: argparse.Namespace) -> dict[str, object]:
     region = args.region or configured["region"]
     if not cluster or not region:
         raise UserError("ecs sweep: no cluster/region; pass --cluster and --region or set [luigi_fargate] cluster and region")
-    grace = configured["sweep_grace_seconds"] if args.grace_seconds is None else args.grace_seconds
-    if int(grace) < 0:  # type: ignore[call-overload]
+    grace = int(configured["sweep_grace_seconds"] if args.grace_seconds is None else args.grace_seconds)
+    if grace < 0:
         raise UserError(f"--grace-seconds={grace}: expected a whole number of seconds, 0 or more")
-    return {
-        "cluster": check.cluster("--cluster", cluster), "region": check.region("--region", region), "grace": int(grace),  # type: ignore[call-overload]
-        "url": args.airflow_url or configured["airflow_api_url"], "user": args.airflow_user or configured["airflow_api_user"],
-    }  # fmt: skip
+    return SweepSettings(
+        check.cluster("--cluster", cluster), check.region("--region", region), grace,
+        args.airflow_url or configured["airflow_api_url"], args.airflow_user or configured["airflow_api_user"],
+    )  # fmt: skip
 
 
-def _state_source(args: argparse.Namespace, url: object, user: object):  # noqa: ANN202 - a StateSource
+def _state_source(args: argparse.Namespace, url: str | None, user: str | None) -> StateSource:
     from luigi_fargate.fargate.sweep import AirflowRestApi, states_from_file
 
     if args.states:
@@ -75,7 +90,7 @@ def _state_source(args: argparse.Namespace, url: object, user: object):  # noqa:
     token = os.environ.get(TOKEN_ENV)
     if not token and not user:
         raise UserError(f"ecs sweep: no Airflow credentials; set ${TOKEN_ENV}, or --airflow-user NAME with ${PASSWORD_ENV}")
-    return AirflowRestApi(str(url), token=token, username=str(user) if user else None, password=os.environ.get(PASSWORD_ENV)).states
+    return AirflowRestApi(url, token=token, username=user, password=os.environ.get(PASSWORD_ENV)).states
 
 
 def run_sweep(args: argparse.Namespace) -> int:
@@ -84,17 +99,17 @@ def run_sweep(args: argparse.Namespace) -> int:
     from luigi_fargate.fargate import sweep
 
     settings = _sweep_settings(args)
-    states = _state_source(args, settings["url"], settings["user"])
-    ecs = boto3.client("ecs", region_name=str(settings["region"]))
-    runs = sweep.list_runs(ecs, str(settings["cluster"]))
+    states = _state_source(args, settings.airflow_url, settings.airflow_user)
+    ecs = boto3.client("ecs", region_name=settings.region)
+    runs = sweep.list_runs(ecs, settings.cluster)
     now = dt.datetime.now(dt.UTC)
-    decisions = sweep.decide(runs, states, now, dt.timedelta(seconds=int(settings["grace"])))  # type: ignore[call-overload]
-    done = sweep.stop(ecs, str(settings["cluster"]), decisions, dry_run=args.dry_run)
+    decisions = sweep.decide(runs, states, now, dt.timedelta(seconds=settings.grace_seconds))
+    done = sweep.stop(ecs, settings.cluster, decisions, dry_run=args.dry_run)
     _print_table(done, now, args.dry_run)
     return 1 if any(d.action == "stop failed" for d in done) else 0
 
 
-def _print_table(decisions: list, now: dt.datetime, dry_run: bool) -> None:  # noqa: ANN001 - list[Decision]
+def _print_table(decisions: list[Decision], now: dt.datetime, dry_run: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
