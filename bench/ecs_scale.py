@@ -495,7 +495,11 @@ def _run_workers_and_triggerer(bench: Bench, tmp: Path, controller: Controller, 
     done = threading.Event()
     fargate = threading.Thread(target=play_fargate, args=(controller, list(plans.values()), started, done), daemon=True)
     fargate.start()
-    verdicts, stats = _resume_as_events_come(bench, triggerer, operators, deferred)
+    try:
+        verdicts, stats = _resume_as_events_come(bench, triggerer, operators, deferred)
+    finally:
+        if triggerer.poll() is None:
+            triggerer.kill()
     waited = time.monotonic() - started
     after = controller.counts()
     done.set()  # Fargate stops nothing more: what still runs now outlived its Airflow task

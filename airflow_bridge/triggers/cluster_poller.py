@@ -61,6 +61,8 @@ DRAIN_SECONDS = 60.0
 MAX_DRAIN_PAGES = 20
 #: A task-specific, non-transient DescribeTasks error this old resolves the trigger with an error.
 GIVE_UP_SECONDS = 600.0
+#: GetLogEvents calls in flight at once (the budget, not their latency, sets the rate).
+LOG_READS_IN_FLIGHT = 4
 #: First pause after a failed call (doubling, with jitter, up to 60 s).
 BACKOFF_BASE_SECONDS = 1.0
 
@@ -78,6 +80,7 @@ class WaitingTask:
     resolved: bool = False
     last_log_read: float = 0.0
     drain_pages: int = 0
+    reading: bool = False
     error: str | None = None
     error_since: float | None = None
 
@@ -235,7 +238,7 @@ class ClusterPoller:
         best: WaitingTask | None = None
         horizon = time.monotonic() - self.poll_seconds
         for waiter in self._unresolved():
-            if waiter.log is None:
+            if waiter.log is None or waiter.reading:
                 continue
             if waiter.stopped is not None:
                 return waiter
@@ -245,22 +248,31 @@ class ClusterPoller:
         return best
 
     async def _log_loop(self) -> None:
+        """Log pages within the budget, a few at a time: one call's latency must not cap the rate."""
         bucket = self.registry.bucket(self.key, budgets.GET_LOG_EVENTS)
+        reading: set[asyncio.Task[None]] = set()
         while self.waiters:
-            waiter = self._next_log_job()
+            waiter = self._next_log_job() if len(reading) < LOG_READS_IN_FLIGHT else None
             if waiter is None:
                 self._log_wakeup.clear()
-                try:
-                    await asyncio.wait_for(self._log_wakeup.wait(), timeout=1.0)
-                except TimeoutError:
-                    pass
+                waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(self._log_wakeup.wait()), *reading]
+                await asyncio.wait(waits, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+                waits[0].cancel()
                 continue
+            waiter.reading = True
             await bucket.acquire()
-            if waiter.resolved or id(waiter) not in self.waiters:
-                continue
-            await self._read_log_page(waiter, bucket)
+            read = asyncio.get_running_loop().create_task(self._read_log_page(waiter, bucket))
+            reading.add(read)
+            read.add_done_callback(reading.discard)
 
     async def _read_log_page(self, waiter: WaitingTask, bucket: TokenBucket) -> None:
+        try:
+            if not waiter.resolved and id(waiter) in self.waiters:
+                await self._read_one_page(waiter, bucket)
+        finally:
+            waiter.reading = False
+
+    async def _read_one_page(self, waiter: WaitingTask, bucket: TokenBucket) -> None:
         assert waiter.log is not None
         waiter.last_log_read = time.monotonic()
         try:

@@ -128,7 +128,15 @@ class EcsTaskStoppedTrigger(BaseTrigger):
         self._leave()
 
     async def on_kill(self) -> None:
-        """A user acted on the deferred task: stop the ECS task, unless the task instance is still deferred."""
+        """A user acted on the deferred task: stop the ECS task, unless the task instance is still deferred.
+
+        The triggerer cancels a trigger again at each of its syncs until the trigger is gone, which
+        cancels a running ``on_kill`` too: the work is shielded, so a second cancel can't cut it short.
+        """
+        work = asyncio.get_running_loop().create_task(self._stop_unless_still_deferred())
+        await asyncio.shield(work)
+
+    async def _stop_unless_still_deferred(self) -> None:
         state = await self._task_instance_state()
         if state == STILL_DEFERRED:
             self.log.info("task instance is still deferred (the trigger moves to another triggerer): ECS task %s keeps running", self.task_arn)
@@ -140,8 +148,9 @@ class EcsTaskStoppedTrigger(BaseTrigger):
             client = ecs_client(self.aws_conn_id, self.region)
             return stop_task(client, self.cluster, self.task_arn, f"Airflow task instance is {state or 'no longer running'} (stopped from Airflow)")
 
+        self.log.info("task instance is %s: stopping ECS task %s", state or "not running", self.task_arn)
         stopped = await asyncio.to_thread(stop)
-        self.log.info("ECS task %s %s (task instance %s)", self.task_arn, "stopped" if stopped else "was already gone", state)
+        self.log.info("ECS task %s %s", self.task_arn, "stopped" if stopped else "was already gone")
 
     async def _task_instance_state(self) -> str | None:
         """The task instance's state now; None when unknown (the cancel then counts as the user's)."""

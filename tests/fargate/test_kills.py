@@ -165,3 +165,31 @@ def test_execution_timeout_in_sync_mode_stops_the_ecs_task(fargate: FakeFargate,
     out = finish(proc)
     task = fargate.tasks()[arn]
     assert task.desired_status == "STOPPED" and "execution_timeout" in task.stopped_reason, out[-3000:]
+
+
+def test_a_second_cancel_does_not_cut_on_kill_short(fargate: FakeFargate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The triggerer re-sends the cancel at each sync until the trigger is gone: on_kill must finish anyway."""
+    spec = specs.write_spec(tmp_path / "ledger.json", fargate, deferrable=True)
+    _, _, deferred = driver.defer(spec, specs.TASK, tmp_path / "state.json")
+    from airflow_bridge.hooks import airflow_state
+
+    def slow_answer(*_: Any) -> str:
+        time.sleep(1.5)  # the supervisor is busy
+        return "failed"
+
+    monkeypatch.setattr(airflow_state, "task_instance_state", slow_answer)
+
+    async def triggerer() -> None:
+        t = Triggerer()
+        t.start(1, deferred.trigger, TriggerTI("ledger", driver.RUN_ID, specs.TASK))
+        await asyncio.sleep(1.0)
+        from airflow.jobs.triggerer_job_runner import _USER_ACTION_CANCEL_MSG
+
+        t.tasks[1].cancel(_USER_ACTION_CANCEL_MSG)
+        await asyncio.sleep(0.5)
+        t.tasks[1].cancel(_USER_ACTION_CANCEL_MSG)  # the next sync
+        await asyncio.gather(t.tasks[1], return_exceptions=True)
+        await asyncio.sleep(3)  # the triggerer's loop goes on
+
+    asyncio.run(triggerer())
+    assert fargate.tasks()[deferred.trigger.task_arn].desired_status == "STOPPED"
