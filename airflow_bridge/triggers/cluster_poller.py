@@ -6,8 +6,8 @@ answers for a hundred Airflow tasks, so its failure must not become their
 verdict. The rules:
 
 - A throttled or failed DescribeTasks is retried after an exponential
-  backoff with jitter; the budget bucket is pushed back too (the account is
-  busy). An error that isn't transient is narrowed down by splitting the
+  backoff with jitter; throttled twice in a row, the whole budget bucket is
+  pushed back too (the account is busy, not just unlucky). An error that isn't transient is narrowed down by splitting the
   batch, so one bad ARN can't block the other 99.
 - A trigger resolves only on its own task's definitive outcome: STOPPED, or
   MISSING confirmed by a second call at least 30 s later. A task-specific
@@ -175,8 +175,8 @@ class ClusterPoller:
         """What to ask again after a failed call: the same batch after a pause, or its halves."""
         if is_transient(exc):
             delay = self._describe_backoff.next_delay()
-            if is_throttling(exc):
-                bucket.penalize(delay)
+            if is_throttling(exc) and self._describe_backoff.failures > 1:
+                bucket.penalize(delay)  # throttled again: the account is busy, everyone waits
             log.warning("DescribeTasks on %s failed (%s); asking again in %.1f s", self.key.cluster, describe_error(exc), delay)
             await asyncio.sleep(delay)
             return [batch]
@@ -280,8 +280,8 @@ class ClusterPoller:
         except Exception as exc:  # noqa: BLE001 - logs never decide a verdict
             if is_transient(exc):
                 delay = self._log_backoff.next_delay()
-                if is_throttling(exc):
-                    bucket.penalize(delay)
+                if is_throttling(exc) and self._log_backoff.failures > 1:
+                    bucket.penalize(delay)  # throttled again: the account is busy, everyone waits
                 await asyncio.sleep(delay)
             elif waiter.stopped is not None:
                 self._finish(waiter, complete=False)
