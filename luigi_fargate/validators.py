@@ -12,7 +12,9 @@ caller can write ``subnets = [subnet_id("subnets", s) for s in raw]``.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
+from email.utils import parseaddr
 
 from luigi_fargate.errors import UserError
 
@@ -24,8 +26,11 @@ REGION = re.compile(r"^(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob)-[a-
 #: ECS task definition family: letters, digits, hyphens, underscores, up to 255.
 TASK_DEFINITION_FAMILY = re.compile(r"^[A-Za-z0-9_-]{1,255}(:\d+)?$")
 CLUSTER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-#: ECS tag keys (<= 128) and values (<= 256): letters, digits, spaces and _ . : / = + - @
-TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
+#: ECS tag text: Unicode letters, numbers and spaces, and these (the API's [\p{L}\p{Z}\p{N}_.:/=+\-@]*).
+TAG_PUNCTUATION = frozenset("_.:/=+-@")
+TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
+#: Tags ECS accepts on one task (the aws: ones it adds itself don't count).
+MAX_TAGS_PER_TASK = 50
 
 #: Fargate task cpu units -> valid memory values (MiB); see FACTS.md.
 FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
@@ -136,13 +141,69 @@ def ephemeral_storage_gib(key: str, value: object) -> int:
     return number
 
 
+def is_tag_text(text: str) -> bool:
+    """Whether ECS accepts ``text`` in a tag key or value (its character rule only)."""
+    return all(c in TAG_PUNCTUATION or unicodedata.category(c)[0] in "LNZ" for c in text)
+
+
 def tag(key: str, name: str, value: str) -> tuple[str, str]:
-    """One ECS resource tag; ``aws:`` is reserved by AWS."""
-    if not name or len(name) > 128 or not TAG_TEXT.match(name) or name.lower().startswith("aws:"):
-        raise fail(key, name, "a tag key of 1-128 letters, digits, spaces or _ . : / = + - @, not starting with aws:")
-    if len(value) > 256 or not TAG_TEXT.match(value):
-        raise fail(key, value, f"a value for tag {name!r} of at most 256 letters, digits, spaces or _ . : / = + - @")
+    """One ECS resource tag, as ECS checks it: key 1-128 and value 0-256 characters of letters, numbers,
+    spaces and ``_ . : / = + - @``; neither may start with ``aws:`` (reserved by AWS)."""
+    allowed = "letters, digits, spaces or _ . : / = + - @"
+    if not name or len(name) > TAG_KEY_MAX or not is_tag_text(name) or name.lower().startswith("aws:"):
+        raise fail(key, name, f"a tag key of 1-{TAG_KEY_MAX} {allowed}, not starting with aws:")
+    if len(value) > TAG_VALUE_MAX or not is_tag_text(value) or value.lower().startswith("aws:"):
+        raise fail(key, value, f"a value for tag {name!r} of at most {TAG_VALUE_MAX} {allowed}, not starting with aws:")
     return name, value
+
+
+def owner_tag(key: str, owner: str) -> str:
+    """The ``owner`` tag value for an owner as people write it.
+
+    ``Ledger Team <ledger@example.com>`` (an e-mail with a display name, as in
+    Luigi's ``owner_email``) becomes ``ledger@example.com``: ECS refuses ``<``
+    and ``>``. Anything else ECS would refuse is an error naming the fix.
+    """
+    text = owner.strip()
+    if "<" in text or ">" in text:
+        _, address = parseaddr(text)
+        if address and "<" not in address:
+            text = address
+    if not text or len(text) > TAG_VALUE_MAX or not is_tag_text(text) or text.lower().startswith("aws:"):
+        raise fail(
+            key, owner, f"an owner usable as an ECS tag value (at most {TAG_VALUE_MAX} letters, digits, spaces or _ . : / = + - @)",
+            "write it as a plain e-mail address or team name, e.g. ledger-team@example.com",
+        )
+    return text
+
+
+def tag_safe(value: str) -> str:
+    """A run-time value (a run id, a try number) made acceptable as a tag value: other characters become ``_``."""
+    text = "".join(c if is_tag_text(c) else "_" for c in str(value))[:TAG_VALUE_MAX]
+    return "_" + text[1:] if text.lower().startswith("aws:") else text
+
+
+def tag_count(key: str, configured: int, reserved: int) -> None:
+    """Configured tags plus the ones luigi-fargate adds must fit in ECS's 50 per task."""
+    room = MAX_TAGS_PER_TASK - reserved
+    if configured > room:
+        raise UserError(
+            f"{key}: {configured} tags; ECS allows {MAX_TAGS_PER_TASK} per task and luigi-fargate adds {reserved} "
+            f"itself, so use at most {room} (global and family tags together)"
+        )
+
+
+def positive_number(key: str, value: object, maximum: float | None = None, why: str = "") -> float:
+    """A number above zero (rates), optionally at most ``maximum``."""
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        raise fail(key, value, "a number") from None
+    if not number > 0 or number != number or number == float("inf"):
+        raise fail(key, value, "a number above 0")
+    if maximum is not None and number > maximum:
+        raise fail(key, value, f"at most {maximum:g}{why}")
+    return number
 
 
 def choice(key: str, value: object, options: Iterable[str]) -> str:

@@ -93,15 +93,15 @@ class AirflowHome:
         shutil.copytree(template, self.home)
 
     def env(self, **extra: str) -> dict[str, str]:
-        return base_env(
-            AIRFLOW_HOME=str(self.home),
-            AIRFLOW__CORE__DAGS_FOLDER=str(self.dags),
-            AIRFLOW__CORE__LOAD_EXAMPLES="False",
-            AIRFLOW__CORE__UNIT_TEST_MODE="False",
+        return base_env(**{
+            "AIRFLOW_HOME": str(self.home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
             # The copied airflow.cfg still names the template's database: each home uses its own copy.
-            AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{self.home / 'airflow.db'}",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}",
             **extra,
-        )
+        })
 
     def dags_test(self, dag_id: str, date: str, timeout: float = 600, **extra_env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

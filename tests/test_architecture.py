@@ -15,8 +15,10 @@ import pytest
 from tests.conftest import REPO
 
 PACKAGES = ("luigi_fargate", "airflow_bridge")
-#: What the Airflow side may use of the Luigi side: the contract (the spec) and the exit codes' meaning.
-CONTRACT = ("luigi_fargate.spec", "luigi_fargate.exit_codes")
+#: What the Airflow side may use of the Luigi side: the contract (the spec) and the exit codes' meaning, plus
+#: two standard-library modules both sides share: ECS's tag rules (tags the spec carries and the operator
+#: adds at run time) and the orphan sweep's rules (the command and the sweeper DAG decide alike).
+CONTRACT = ("luigi_fargate.spec", "luigi_fargate.exit_codes", "luigi_fargate.validators", "luigi_fargate.fargate.sweep")
 
 
 def _in_contract(module: str) -> bool:
@@ -84,7 +86,8 @@ def test_the_airflow_side_imports_only_the_contract_of_the_luigi_side_and_never_
     assert bad == []
 
 
-@pytest.mark.parametrize("module", ["luigi_fargate.spec.model", "luigi_fargate.spec.params", "luigi_fargate.exit_codes"])
+@pytest.mark.parametrize("module", ["luigi_fargate.spec.model", "luigi_fargate.spec.params", "luigi_fargate.exit_codes",
+                                    "luigi_fargate.validators", "luigi_fargate.fargate.sweep"])
 def test_the_contract_uses_the_standard_library_only(module: str) -> None:
     graph = import_graph()
     closure = nx.descendants(graph, module)

@@ -17,7 +17,7 @@ def operator_for(spec: PipelineSpec) -> Callable[..., Any]:
         return make_local_task
     if kind == RunnerKind.FARGATE:
         # Imported only for Fargate specs: it pulls in boto3 (~0.3 s of parse time, docs/fargate.md).
-        from airflow_bridge.operators.fargate import make_fargate_task
+        from airflow_bridge.operators.fargate_spec import make_fargate_task
 
         return make_fargate_task
     raise ValueError(f"{spec.dag_id}: unknown runner {kind!r} in spec; re-export with --runner local or fargate")

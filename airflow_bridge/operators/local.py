@@ -15,6 +15,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_bridge.operators.base import LuigiTaskMixin
 from airflow_bridge.operators.outcome import raise_for_exit_code
 from luigi_fargate.spec import LocalRunner, PipelineSpec, TaskNode
 from luigi_fargate.spec.params import runner_argv, templated_tokens
@@ -29,11 +30,9 @@ def runner_command(module: str, family: str, args: list[str], allow: str | None,
     return [sys.executable, "-m", "luigi_fargate", "run", *runner_argv([*access, *options], module, family, args)]
 
 
-class LuigiLocalOperator(BaseOperator):
+class LuigiLocalOperator(LuigiTaskMixin, BaseOperator):
     """Run one Luigi task through the luigi-fargate runner in a local subprocess.
 
-    :param luigi_module: module that defines the task family
-    :param luigi_family: Luigi task family
     :param luigi_args: Luigi command-line parameters (templated: run dates)
     :param allow: spec file the runner checks the family against
     :param env_vars: extra environment for the subprocess (templated)
@@ -46,8 +45,6 @@ class LuigiLocalOperator(BaseOperator):
     def __init__(
         self,
         *,
-        luigi_module: str,
-        luigi_family: str,
         luigi_args: list[str],
         allow: str | None = None,
         env_vars: dict[str, str] | None = None,
@@ -56,8 +53,6 @@ class LuigiLocalOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.luigi_module = luigi_module
-        self.luigi_family = luigi_family
         self.luigi_args = list(luigi_args)
         self.allow = allow
         self.env_vars = dict(env_vars or {})
@@ -83,8 +78,7 @@ class LuigiLocalOperator(BaseOperator):
             self.log.info("%s", line)
             tail = (tail + [line])[-20:]
         code = self._proc.wait()
-        label = f"{self.luigi_family} ({self.task_display_name})"
-        raise_for_exit_code(code, label, "last lines:\n" + "\n".join(tail) if code else "")
+        raise_for_exit_code(code, self.luigi_task_words, "last lines:\n" + "\n".join(tail) if code else "")
 
     def on_kill(self) -> None:
         proc = self._proc
@@ -106,6 +100,7 @@ def make_local_task(*, node: TaskNode, spec: PipelineSpec, spec_path: str, dag: 
         task_display_name=node.task_id,
         luigi_module=node.module,
         luigi_family=node.family,
+        luigi_label=node.task_id,
         luigi_args=templated_tokens(node.params),
         allow=spec_path,
         env_vars=runner_env(node, spec),

@@ -18,6 +18,7 @@ from typing import Any
 
 from airflow.sdk import BaseSensorOperator
 
+from airflow_bridge.operators.base import LuigiTaskMixin
 from airflow_bridge.operators.local import runner_command
 from airflow_bridge.operators.outcome import raise_for_exit_code
 from luigi_fargate.exit_codes import ExitCode
@@ -29,11 +30,9 @@ POKE_INTERVAL = 300.0
 TIMEOUT = 24 * 3600.0
 
 
-class LuigiCompletenessSensor(BaseSensorOperator):
+class LuigiCompletenessSensor(LuigiTaskMixin, BaseSensorOperator):
     """Succeed once a Luigi task is complete; fail after ``timeout``.
 
-    :param luigi_module: module that defines the task family
-    :param luigi_family: Luigi task family
     :param luigi_args: Luigi command-line parameters (templated: run dates)
     :param allow: spec file the runner checks the family against
     :param env_vars: extra environment for the check (templated)
@@ -45,8 +44,6 @@ class LuigiCompletenessSensor(BaseSensorOperator):
     def __init__(
         self,
         *,
-        luigi_module: str,
-        luigi_family: str,
         luigi_args: list[str],
         allow: str | None = None,
         env_vars: dict[str, str] | None = None,
@@ -54,8 +51,6 @@ class LuigiCompletenessSensor(BaseSensorOperator):
     ) -> None:
         kwargs.setdefault("mode", "reschedule")
         super().__init__(**kwargs)
-        self.luigi_module = luigi_module
-        self.luigi_family = luigi_family
         self.luigi_args = list(luigi_args)
         self.allow = allow
         self.env_vars = dict(env_vars or {})
@@ -71,7 +66,7 @@ class LuigiCompletenessSensor(BaseSensorOperator):
             self.log.info("%s", line)
         if proc.returncode == ExitCode.UPSTREAM_INCOMPLETE:
             return False
-        raise_for_exit_code(proc.returncode, f"{self.luigi_family} ({self.task_display_name})", proc.stderr[-2000:])
+        raise_for_exit_code(proc.returncode, self.luigi_task_words, proc.stderr[-2000:])
         return True
 
 
@@ -86,6 +81,7 @@ def make_completeness_sensor(*, node: TaskNode, spec: PipelineSpec, spec_path: s
         task_display_name=node.task_id,
         luigi_module=node.module,
         luigi_family=node.family,
+        luigi_label=node.task_id,
         luigi_args=templated_tokens(node.params),
         allow=spec_path,
         env_vars=env,

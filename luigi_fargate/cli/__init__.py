@@ -23,6 +23,7 @@ SUBCOMMANDS = (
     "graph",
     "verify",
     "pools",
+    "ecs",
     "crontab",
     "locks",
     "task_definitions",

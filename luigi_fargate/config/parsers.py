@@ -23,8 +23,14 @@ STREAM_PREFIX = re.compile(r"^[^:*]{1,512}$")
 ABSOLUTE_PATH = re.compile(r"^/\S+$")
 #: Environment names the task definition sets itself; configuration may not override them.
 RESERVED_ENV = (environment.ALLOW, environment.RELEASE)
-#: Tag keys the operator sets itself; configured tags can't override them.
-RESERVED_TAGS = ("owner", "dag_id", "luigi_family", "airflow_run_id")
+#: Tag keys the operator sets itself; configured tags can't override them. The sweeper
+#: (``luigi-fargate ecs sweep``) finds a task's Airflow task instance by the last four.
+RESERVED_TAGS = ("owner", "dag_id", "luigi_family", "airflow_run_id", "airflow_task_id", "airflow_try_number")
+#: Tags every task gets from its task definition (propagateTags: release and image, see release/taskdef.py).
+PROPAGATED_TAGS = 2
+#: ECS's and CloudWatch Logs' documented account-wide rates (calls/s, sustained): budgets above them can't hold.
+DESCRIBE_TASKS_LIMIT = 20.0
+GET_LOG_EVENTS_LIMIT = 25.0
 CPU_ARCHITECTURES = ("X86_64", "ARM64")
 CAPACITIES = ("FARGATE", "FARGATE_SPOT")
 FAMILY_CAPACITIES = (*CAPACITIES, "EC2")
@@ -101,9 +107,29 @@ def tags(key: str, value: Any) -> dict[str, str]:
             raise UserError(f"{key}: tag {name.strip()!r} is set by luigi-fargate itself; remove it ({', '.join(RESERVED_TAGS)} are reserved)")
         name, tag_value = validators.tag(key, name.strip(), tag_value.strip())
         out[name] = tag_value
-    if len(out) > 40:
-        raise UserError(f"{key}: {len(out)} tags; ECS allows 50 per task and luigi-fargate sets up to 10 itself, so use at most 40")
+    validators.tag_count(key, len(out), len(RESERVED_TAGS) + PROPAGATED_TAGS)
     return out
+
+
+def owner(key: str, value: Any) -> str:
+    """An owner as people write it; it must also make a valid ECS ``owner`` tag (validators.owner_tag)."""
+    text = str(value).strip()
+    validators.owner_tag(key, text)
+    return text
+
+
+def rate(maximum: float, why: str):
+    def parse(key: str, value: Any) -> float:
+        return validators.positive_number(key, value, maximum, why)
+
+    return parse
+
+
+def http_url(key: str, value: Any) -> str:
+    url = str(value).strip()
+    if not url.startswith(("http://", "https://")):
+        raise fail(key, value, "the Airflow API server's base URL, e.g. https://airflow.example.com")
+    return url.rstrip("/")
 
 
 def capacity_providers(key: str, value: Any) -> list[tuple[str, int]]:

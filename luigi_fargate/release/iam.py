@@ -74,9 +74,10 @@ WORKER: tuple[Grant, ...] = (
           {"StringEquals": {"ecs:CreateAction": "RunTask"}}),
     Grant("WatchAndStopItsTasks", ("ecs:DescribeTasks", "ecs:StopTask"),
           ("arn:aws:ecs:{region}:{account}:task/{cluster}/*",),
-          "wait for the task, read its exit code and stop code; stop it when Airflow kills the Airflow task"),
+          "wait for the task (worker or triggerer), read its exit code and stop code; stop it when Airflow "
+          "kills the Airflow task; `luigi-fargate ecs sweep` reads tags and stops orphans"),
     Grant("FindRunningTaskOnRetry", ("ecs:ListTasks",), ("arn:aws:ecs:{region}:{account}:container-instance/{cluster}/*",),
-          "reattach: a retry looks for the task its earlier attempt started",
+          "reattach: a retry looks for the task its earlier attempt started; the sweeper lists running tasks",
           {"ArnEquals": {"ecs:cluster": CLUSTER_ARN}}),
     Grant("PassTheTwoRoles", ("iam:PassRole",), ("{execution_role_arn}", "{task_role_arn}"),
           "RunTask hands the task definition's roles to ECS",

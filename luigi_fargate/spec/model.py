@@ -162,7 +162,14 @@ class FargateRunner:
     poll_seconds: float = 6.0
     start_attempts: int = 5
     start_backoff_seconds: float = 5.0
-    deferrable: bool = False
+    #: Wait in Airflow's triggerer, on one shared poller per triggerer (no worker slot while the task runs).
+    deferrable: bool = True
+    #: The account-wide API budget of these operators (calls/s), split across ``triggerers`` processes.
+    describe_tasks_per_second: float = 1.0
+    get_log_events_per_second: float = 10.0
+    triggerers: int = 1
+    #: A task Fargate Spot interrupted reruns at once on on-demand FARGATE.
+    spot_fallback_to_on_demand: bool = False
     #: Options of ``luigi-fargate run`` before MODULE (e.g. ``--lock dynamodb://locks``).
     runner_options: list[str] = field(default_factory=list)
     #: The definition this spec used before the last ``deploy`` (for ``deploy --rollback``).

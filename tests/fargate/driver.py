@@ -37,22 +37,76 @@ def load_operator(spec_path: Path, task_id: str) -> Any:
 
 
 def run(spec_path: Path, task_id: str, state: Path, try_number: int = 1) -> tuple[Any, WorkerTI]:
-    """Execute the task once; returns (operator, ti) or raises what the operator raised."""
+    """Execute the task once, as a worker and a triggerer would: execute(); if it defers, run its
+    trigger to its event in an asyncio loop, then resume the operator with the event (each time it
+    defers). Returns (operator, ti) or raises what the operator raised."""
+    from airflow.sdk.exceptions import TaskDeferred
+
     op, context = prepare(spec_path, task_id, state, try_number)
-    op.execute(context)
+    try:
+        op.execute(context)
+    except TaskDeferred as deferred:
+        resume_until_done(op, context, deferred)
     return op, context["ti"]
 
 
-def prepare(spec_path: Path, task_id: str, state: Path, try_number: int = 1) -> tuple[Any, dict[str, Any]]:
+def defer(spec_path: Path, task_id: str, state: Path, run_id: str = RUN_ID) -> tuple[Any, dict[str, Any], Any]:
+    """execute() of a deferrable task up to its deferral: (operator, context, TaskDeferred)."""
+    from airflow.sdk.exceptions import TaskDeferred
+
+    op, context = prepare(spec_path, task_id, state, run_id=run_id)
+    try:
+        op.execute(context)
+    except TaskDeferred as deferred:
+        return op, context, deferred
+    raise AssertionError(f"{task_id} did not defer")
+
+
+def resume(op: Any, context: dict[str, Any], deferred: Any, event: dict[str, Any]) -> Any:
+    """What a worker does with a trigger's event: resume_execution(method, {"event": ...})."""
+    return op.resume_execution(deferred.method_name, {**(deferred.kwargs or {}), "event": event}, context)
+
+
+def fire(trigger: Any) -> dict[str, Any]:
+    """Run a trigger in its own event loop until its first event (what the triggerer does); the payload."""
+    import asyncio
+
+    async def first_event() -> dict[str, Any]:
+        events = trigger.run()
+        try:
+            return (await events.__anext__()).payload
+        finally:
+            await events.aclose()
+
+    return asyncio.run(first_event())
+
+
+def resume_until_done(op: Any, context: dict[str, Any], deferred: Any) -> Any:
+    """Fire the trigger, resume the operator with its event; again while it defers again."""
+    from airflow.sdk.exceptions import TaskDeferred
+
+    while True:
+        event = fire(deferred.trigger)
+        try:
+            return op.resume_execution(deferred.method_name, {**(deferred.kwargs or {}), "event": event}, context)
+        except TaskDeferred as again:
+            deferred = again
+
+
+def prepare(spec_path: Path, task_id: str, state: Path, try_number: int = 1, run_id: str = RUN_ID) -> tuple[Any, dict[str, Any]]:
     """The operator with its templates rendered, and the context a worker would pass."""
     import pendulum
 
     op = load_operator(spec_path, task_id)
     ti = WorkerTI(op.dag_id, task_id, try_number)
+    ti.run_id = run_id
+    import types
+
+    logical = pendulum.datetime(2026, 11, 1)
     context: dict[str, Any] = {
-        "ti": ti, "task_instance": ti, "run_id": RUN_ID, "ds": "2026-11-01",
-        "logical_date": pendulum.datetime(2026, 11, 1), "task_state_store": JsonFileStateStore(state),
-        "dag": op.dag, "task": op,
+        "ti": ti, "task_instance": ti, "run_id": run_id, "ds": "2026-11-01",
+        "logical_date": logical, "task_state_store": JsonFileStateStore(state),
+        "dag": op.dag, "task": op, "dag_run": types.SimpleNamespace(logical_date=logical, run_after=logical),
     }  # fmt: skip
     op.render_template_fields(context)
     return op, context

@@ -52,3 +52,24 @@ class Everything(luigi.WrapperTask):
         yield Configured(date=self.date)
         if self.with_huge:
             yield Huge(date=self.date)
+
+
+class Named(luigi.Task):
+    """An owner written with a display name (ECS refuses < and > in tags) and a Luigi resource."""
+
+    date = luigi.DateParameter()
+    fargate_cpu = 2048
+    fargate_memory = 4096
+    owner_email = "Ledger Team <ledger@example.com>"
+    resources = {"db": 1}
+
+    def output(self):
+        return luigi.LocalTarget(f"/tmp/named-{self.date}")
+
+
+class Owners(luigi.WrapperTask):
+    date = luigi.DateParameter()
+
+    def requires(self):
+        yield Named(date=self.date)
+        yield Small(date=self.date)

@@ -47,6 +47,8 @@ def test_run_task_request_is_exactly_what_the_spec_says(fargate: FakeFargate, tm
             {"key": "dag_id", "value": "ledger"},
             {"key": "luigi_family", "value": "ExchangeRates"},
             {"key": "airflow_run_id", "value": driver.RUN_ID},
+            {"key": "airflow_task_id", "value": specs.TASK},
+            {"key": "airflow_try_number", "value": "1"},
         ],
         "propagateTags": "TASK_DEFINITION",
         "enableECSManagedTags": True,

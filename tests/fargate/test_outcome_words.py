@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_bridge.ecs_outcome import classify, is_retryable_start_failure
+from airflow_bridge.operators.ecs_outcome import classify, is_retryable_start_failure
 from luigi_fargate.exit_codes import MEANINGS, ExitCode
 
 
@@ -48,3 +48,30 @@ def test_run_task_failures_worth_retrying() -> None:
     assert is_retryable_start_failure("Capacity is unavailable at this time. Please try again later")
     assert is_retryable_start_failure("RESOURCE:MEMORY")
     assert not is_retryable_start_failure("MISSING")
+
+
+@pytest.mark.parametrize(
+    ("task", "words", "not_words"),
+    [
+        (stopped(137), "killed (SIGKILL, exit 137) without an out-of-memory report", "out of memory"),
+        (stopped(137, container_reason="OutOfMemoryError: Container killed due to memory usage"), "out of memory (exit 137", "without"),
+        (stopped(None, "TaskFailedToStart", "ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
+                 "retrieval failed: unable to retrieve secret from asm: service call has been retried 5 time(s): failed to fetch "
+                 "secret arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db"), "secrets could not be read", "image"),
+        (stopped(None, "TaskFailedToStart", "ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
+                 "retrieval failed: unable to retrieve secrets from ssm: service call has been retried 1 time(s): AccessDeniedException"),
+         "secrets could not be read", "image"),
+        (stopped(None, "TaskFailedToStart", "ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
+                 "retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 time(s)"),
+         "the image could not be pulled", "secrets"),
+    ],
+    ids=["sigkill", "oom", "secrets-manager", "ssm", "ecr-auth"],
+)
+def test_words_only_as_strong_as_the_evidence(task: dict, words: str, not_words: str) -> None:
+    outcome = classify(task, "luigi")
+    assert words in outcome.words and not_words not in outcome.words.split(":")[0]
+
+
+def test_the_vcpu_quota_is_worth_waiting_for() -> None:
+    assert is_retryable_start_failure("You’ve reached the limit on the number of vCPUs you can run concurrently")
+    assert is_retryable_start_failure("You've reached the limit on the number of vCPUs you can run concurrently")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from luigi_fargate import validators as check
@@ -60,3 +60,68 @@ def test_good_values_come_back_normalised() -> None:
     assert check.task_definition("t", "luigi-pipelines:7") == "luigi-pipelines:7"
     assert check.memory_mib("m", "4096", cpu=1024) == 4096 and check.cpu_units("c", "16384") == 16384
     assert check.region("r", "us-gov-west-1") == "us-gov-west-1"
+
+
+# --- ECS tags: what ECS accepts, and owners as people write them -------------------------------
+
+TAG_PUNCTUATION = "_.:/=+-@"
+
+
+def ecs_accepts(text: str) -> bool:
+    """ECS's own rule, written from its API reference: ^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$."""
+    import unicodedata
+
+    return all(unicodedata.category(c)[0] in ("L", "Z", "N") or c in TAG_PUNCTUATION for c in text)
+
+
+tag_like = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
+
+
+@given(tag_like, tag_like)
+@example("cost\u00a0center", "team\u2003data")  # spaces other than ASCII's are spaces to ECS
+@example("owner", "Ledger Team <ledger@example.com>")
+@example("AWS:team", "x")
+def test_a_tag_is_accepted_exactly_when_ecs_would_accept_it(name: str, value: str) -> None:
+    ok = (
+        1 <= len(name) <= 128 and len(value) <= 256 and ecs_accepts(name) and ecs_accepts(value)
+        and not name.lower().startswith("aws:") and not value.lower().startswith("aws:")
+    )  # fmt: skip
+    try:
+        check.tag("tags", name, value)
+    except UserError as error:
+        assert not ok, error.message
+        assert error.message.startswith("tags=")
+    else:
+        assert ok
+
+
+@given(tag_like)
+def test_run_time_values_always_become_valid_tag_values(value: str) -> None:
+    safe = check.tag_safe(value)
+    check.tag("tags", "airflow_run_id", safe)
+    if ecs_accepts(value) and len(value) <= 256 and not value.lower().startswith("aws:"):
+        assert safe == value  # valid values are left alone
+
+
+@given(st.text(max_size=40), st.emails())
+def test_an_owner_with_a_display_name_becomes_its_address(name: str, address: str) -> None:
+    owner = f"{name.strip()} <{address}>"
+    try:
+        tag = check.owner_tag("owner", owner)
+    except UserError as error:
+        assert "write it as a plain e-mail address or team name" in error.message
+        return
+    check.tag("owner", "owner", tag)  # whatever comes out, ECS accepts
+
+
+def test_owners_in_words() -> None:
+    assert check.owner_tag("o", "Ledger Team <ledger@example.com>") == "ledger@example.com"
+    assert check.owner_tag("o", "data-platform") == "data-platform"
+    with pytest.raises(UserError, match=r"^o='team #1': expected an owner usable as an ECS tag value .*write it as a plain e-mail"):
+        check.owner_tag("o", "team #1")
+
+
+def test_too_many_tags_together() -> None:
+    check.tag_count("k", 42, 8)
+    with pytest.raises(UserError, match=r"k: 43 tags; ECS allows 50 per task and luigi-fargate adds 8 itself, so use at most 42"):
+        check.tag_count("k", 43, 8)

@@ -142,6 +142,7 @@ def test_the_worker_policy_covers_every_call_the_operator_makes():
 
     methods, waiters = _operation_names({"ecs": "ecs", "logs": "logs"})
     sources = [p.read_text() for p in sorted((REPO / "airflow_bridge").rglob("*.py"))]
+    sources.append((REPO / "luigi_fargate" / "fargate" / "sweep.py").read_text())  # `luigi-fargate ecs sweep`
     # The operator subclasses the provider's: what the provider class does runs on the worker too.
     sources += [inspect.getsource(cls) for cls in (EcsRunTaskOperator, TaskDoneTrigger, AwsTaskLogFetcher)]
     used = set().union(*(_aws_calls(s, methods, waiters) for s in sources))

@@ -1,0 +1,1 @@
+"""Extra links of the operators (console pages of the ECS task and of its log stream)."""
