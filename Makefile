@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check luigi_fargate airflow_bridge tests bench examples
+	$(VENV)/bin/ruff check luigi_fargate airflow_bridge tests bench examples docs
 
 # The wheel and sdist that deploy/Dockerfile installs (the build backend of .venv, no download).
 dist: $(STAMP)

@@ -11,12 +11,14 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from luigi_fargate.spec.kinds import NodeKind
+
 if TYPE_CHECKING:
     from luigi_fargate.spec import PipelineSpec, TaskNode
 
 FORMATS = ("tree", "mermaid", "dot")
 #: How each node kind reads in the pictures.
-KIND_LABEL = {"task": "task", "external": "sensor: waits for completeness", "wrapper": "wrapper: no container"}
+KIND_LABEL = {NodeKind.TASK: "task", NodeKind.EXTERNAL: "sensor: waits for completeness", NodeKind.WRAPPER: "wrapper: no container"}
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -59,7 +61,7 @@ def render_tree(spec: PipelineSpec) -> str:
             return
         shown.add(airflow_id)
         group = f"  \\[group {node.group}]" if node.group else ""
-        child = branch.add(_label(node).replace("[", "\\[") + group, style={"external": "yellow", "wrapper": "cyan"}.get(node.kind, ""))
+        child = branch.add(_label(node).replace("[", "\\[") + group, style={NodeKind.EXTERNAL: "yellow", NodeKind.WRAPPER: "cyan"}.get(node.kind, ""))
         for note in node.notes:
             child.add(f"note: {note}", style="magenta")
         for u in node.upstream:
@@ -87,7 +89,7 @@ def render_mermaid(spec: PipelineSpec) -> str:
             lines.append(f"  subgraph {group}")
         for t in members:
             label = text(_label(t))
-            shape = {"external": f'[/"{label}"/]', "wrapper": f'(["{label}"])'}.get(t.kind, f'["{label}"]')
+            shape = {NodeKind.EXTERNAL: f'[/"{label}"/]', NodeKind.WRAPPER: f'(["{label}"])'}.get(t.kind, f'["{label}"]')
             lines.append(f"{indent}{names[t.id]}{shape}")
         if group:
             lines.append("  end")
@@ -115,7 +117,7 @@ def render_dot(spec: PipelineSpec) -> str:
         if group:
             lines.append(f"  subgraph {q('cluster_' + group)} {{ label={q(group)};")
         for t in members:
-            style = {"external": ", shape=parallelogram, style=dashed", "wrapper": ", shape=ellipse"}.get(t.kind, "")
+            style = {NodeKind.EXTERNAL: ", shape=parallelogram, style=dashed", NodeKind.WRAPPER: ", shape=ellipse"}.get(t.kind, "")
             lines.append(f"{indent}{q(t.id)} [label={q(_label(t))}{style}];")
         if group:
             lines.append("  }")

@@ -72,9 +72,9 @@ class SpecPools:
 
 
 def _vcpu_pool_of(capacity: str | None) -> str | None:
-    from luigi_fargate.fargate.settings import SPOT_VCPU_POOL, VCPU_POOL
+    from luigi_fargate.fargate.settings import VCPU_POOLS
 
-    return {"FARGATE": VCPU_POOL, "FARGATE_SPOT": SPOT_VCPU_POOL}.get(capacity or "")
+    return VCPU_POOLS.get(capacity or "")
 
 
 def read_specs(paths: list[str]) -> SpecPools:

@@ -13,7 +13,7 @@ from typing import Any
 
 from luigi_fargate import validators
 from luigi_fargate.errors import UserError
-from luigi_fargate.spec import environment
+from luigi_fargate.spec import Capacity, environment
 
 fail = validators.fail
 
@@ -32,8 +32,8 @@ PROPAGATED_TAGS = 2
 DESCRIBE_TASKS_LIMIT = 20.0
 GET_LOG_EVENTS_LIMIT = 25.0
 CPU_ARCHITECTURES = ("X86_64", "ARM64")
-CAPACITIES = ("FARGATE", "FARGATE_SPOT")
-FAMILY_CAPACITIES = (*CAPACITIES, "EC2")
+CAPACITIES = (Capacity.FARGATE.value, Capacity.FARGATE_SPOT.value)
+FAMILY_CAPACITIES = (*CAPACITIES, Capacity.EC2.value)
 ASSIGN_PUBLIC_IP = ("DISABLED", "ENABLED")
 
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 #: Airflow pools that admit Fargate tasks by vCPU (``luigi-fargate pools`` sizes them to the quotas).
 VCPU_POOL = "fargate_vcpu"
 SPOT_VCPU_POOL = "fargate_spot_vcpu"
+VCPU_POOLS = {Capacity.FARGATE: VCPU_POOL, Capacity.FARGATE_SPOT: SPOT_VCPU_POOL}
 #: CPU units of a task that declares no size: Fargate's smallest, the task definition's default.
 DEFAULT_TASK_CPU = 256
 #: What the fargate view needs, for the error that names a missing key.
@@ -185,7 +186,7 @@ def family_settings(family: str, task_cls: type, c: Configuration) -> FamilySett
 
     capacity = own.get("capacity")
     if capacity is None and getattr(task_cls, "fargate_spot", None) is not None:
-        capacity = "FARGATE_SPOT" if task_cls.fargate_spot else "FARGATE"
+        capacity = Capacity.FARGATE_SPOT if task_cls.fargate_spot else Capacity.FARGATE
     return FamilySettings(
         cpu=number("cpu", "fargate_cpu"),
         memory=number("memory", "fargate_memory"),
@@ -228,7 +229,7 @@ def _apply_size(node: TaskNode, wanted: FamilySettings, settings: FargateSetting
         return
     decision = decide(cpu, memory, wanted.ephemeral_storage_gib)
     node.size = FargateSize(**decision.size.to_spec())
-    if not decision.fits_fargate or wanted.capacity == "EC2":
+    if not decision.fits_fargate or wanted.capacity == Capacity.EC2:
         if not settings.ec2_capacity_provider_strategy:
             raise UserError(
                 f"task {node.task_id}: size {decision.size} is over Fargate's maximum (16 vCPU, 120 GiB, 200 GiB storage) "
@@ -276,7 +277,7 @@ def _apply_vcpu_pool(node: TaskNode, settings: FargateSettings) -> None:
     """
     capacity = node.settings.capacity or settings.capacity
     needed = vcpus((node.size.cpu if node.size else None) or settings.default_cpu)
-    pool = {"FARGATE": VCPU_POOL, "FARGATE_SPOT": SPOT_VCPU_POOL}.get(str(capacity))
+    pool = VCPU_POOLS.get(Capacity(capacity))
     quota = {VCPU_POOL: settings.fargate_vcpu_quota, SPOT_VCPU_POOL: settings.fargate_spot_vcpu_quota}.get(pool or "")
     if pool is None or not quota:
         return
