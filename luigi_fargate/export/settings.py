@@ -18,7 +18,6 @@ from luigi_fargate.spec import TaskSettings
 if TYPE_CHECKING:
     import luigi
 
-DEFAULT_BACKOFF = 2.0
 #: Luigi's own default for ``[scheduler] retry_delay``.
 LUIGI_RETRY_DELAY = 900.0
 
@@ -35,17 +34,17 @@ def retry_timing() -> dict[str, float]:
     """retry_delay_seconds, retry_exponential_backoff (and max_retry_delay_seconds) from configuration."""
     from luigi.configuration import get_config
 
-    cfg = get_config()
-    delay = cfg.getfloat("luigi_fargate", "retry_delay", None)
-    if delay is None:
-        delay = cfg.getfloat("scheduler", "retry_delay", LUIGI_RETRY_DELAY)
+    from luigi_fargate import config
+
+    c = config.load()
+    delay = c.get("retry_delay")
+    if delay is None:  # Luigi's own setting, read as Luigi reads it
+        delay = get_config().getfloat("scheduler", "retry_delay", LUIGI_RETRY_DELAY)
     out = {"retry_delay_seconds": float(delay)}
-    backoff = cfg.getfloat("luigi_fargate", "retry_exponential_backoff", DEFAULT_BACKOFF)
-    if backoff:
-        out["retry_exponential_backoff"] = float(backoff)
-    cap = cfg.getfloat("luigi_fargate", "max_retry_delay", None)
-    if cap:
-        out["max_retry_delay_seconds"] = float(cap)
+    if c.get("retry_exponential_backoff"):
+        out["retry_exponential_backoff"] = float(c.get("retry_exponential_backoff"))
+    if c.get("max_retry_delay"):
+        out["max_retry_delay_seconds"] = float(c.get("max_retry_delay"))
     return out
 
 
