@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,34 @@ def exported_specs_follow_the_contract(tmp_path: Path) -> Iterator[None]:
     from tests.spec.contract import check_exported_specs
 
     check_exported_specs(tmp_path)
+
+@dataclass(frozen=True)
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """``luigi-fargate ARGS`` in this process: the fast way to test many inputs (a subprocess costs ~1 s).
+
+    Keep a few real subprocess cases (``luigi_fargate(...)``) beside: they test the installed command.
+    """
+    from luigi_fargate.cli import main
+
+    monkeypatch.syspath_prepend(str(TESTS / "fixtures"))
+    monkeypatch.syspath_prepend(str(REPO))
+    monkeypatch.setenv("LUIGI_CONFIG_PATH", str(TESTS / "fixtures" / "empty-luigi.cfg"))
+
+    def run(*args: str) -> CliResult:
+        capsys.readouterr()
+        code = main(list(args))
+        out = capsys.readouterr()
+        return CliResult(code, out.out, out.err)
+
+    return run
+
 
 @functools.cache
 def installed_entrypoint() -> Path:

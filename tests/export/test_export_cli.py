@@ -68,14 +68,21 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize(("args", "message"), BAD_INPUTS)
-def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, args, message):
-    proc = export(tmp_path, *args)
+def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, cli, args, message):
+    """In process, for speed; test_one_bad_input_through_the_installed_command runs the real command."""
+    proc = cli("export", *args, "--out", str(tmp_path / "dags"))
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("luigi-fargate: error: "), proc.stderr
     assert message in lines[0]
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "dags").exists() or not any((tmp_path / "dags").iterdir())
+
+
+def test_one_bad_input_through_the_installed_command(tmp_path):
+    proc = export(tmp_path, "examples.pipeline.Reprt", "--date", "2026-11-01")
+    assert proc.returncode == 2 and proc.stderr.startswith("luigi-fargate: error: ") and "did you mean 'Report'" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_verbose_shows_the_traceback(tmp_path):
