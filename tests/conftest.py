@@ -84,7 +84,10 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
 
     def run(*args: str) -> CliResult:
         capsys.readouterr()
-        code = main(list(args))
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's usage errors (exit 2) and --help
+            code = exc.code if isinstance(exc.code, int) else 1
         out = capsys.readouterr()
         return CliResult(code, out.out, out.err)
 

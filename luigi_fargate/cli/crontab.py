@@ -25,7 +25,23 @@ def _reading_options() -> argparse.ArgumentParser:
     reading.add_argument("--dag-id-prefix", default="", metavar="PREFIX",
                          help="prepended to every DAG id, e.g. 'billing_' when another crontab runs the same tasks")  # fmt: skip
     reading.add_argument("--state", metavar="FILE", help="migration state file (default: CRONTAB.luigi-fargate.json)")
+    reading.add_argument("--verify-fires", type=_fire_count, default=None, metavar="N",
+                         help="check the DAG against Luigi's graph at the next N fire times of each bound job "
+                              "(default: 40; 0 skips it)")  # fmt: skip
     return reading
+
+
+def _fire_count(text: str) -> int:
+    """``--verify-fires N``: a whole number 0..10000 (argparse prints the message, exit 2)."""
+    if not text.isdigit() or int(text) > 10_000:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of fire times from 0 to 10000, e.g. 40")
+    return int(text)
+
+
+def _settings(args: argparse.Namespace):
+    from luigi_fargate.crontab.decide import VERIFY_FIRES, ExportSettings
+
+    return ExportSettings(verify_fires=VERIFY_FIRES if args.verify_fires is None else args.verify_fires)
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -99,7 +115,7 @@ def _plan_options(args: argparse.Namespace):
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    from luigi_fargate.crontab.decide import DagFolder, ExportSettings, decide_crontab
+    from luigi_fargate.crontab.decide import DagFolder, decide_crontab
     from luigi_fargate.crontab.journal import pending_group
     from luigi_fargate.crontab.parse import read_crontab
     from luigi_fargate.crontab.state import StatePaths, absolute, load_state
@@ -111,7 +127,7 @@ def run_plan(args: argparse.Namespace) -> int:
         print(f"luigi-fargate: warning: an interrupted migrate or rollback left {paths.journal}; "
               f"`luigi-fargate crontab status {args.crontab}` finishes or undoes it", file=sys.stderr)  # fmt: skip
     folder = DagFolder(absolute(args.out), load_state(paths)) if args.out else None
-    planned, _ = decide_crontab(text, options, ExportSettings(), folder)
+    planned, _ = decide_crontab(text, options, _settings(args), folder)
     if args.format == "json":
         doc = {"format_version": PLAN_FORMAT_VERSION, "crontab": str(paths.crontab),
                "host_timezone": args.host_timezone, "lines": [p.to_dict() for p in planned]}  # fmt: skip
@@ -171,7 +187,7 @@ def run_migrate(args: argparse.Namespace) -> int:
         start_date=args.start_date,
         out_dir=Path(args.out), lines=args.line, select=args.select, cutover=args.cutover,
         runner_command=args.runner_command, runner_lock=args.runner_lock,
-        state_path=Path(args.state) if args.state else None,
+        state_path=Path(args.state) if args.state else None, verify_fires=_settings(args).verify_fires,
     )  # fmt: skip
     result = migrate(Path(args.crontab), _plan_options(args), options)
     _print_recovered(result.recovered)

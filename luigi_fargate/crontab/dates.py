@@ -6,6 +6,13 @@ host's; ``-u`` means UTC). In Airflow the same instant is the run's
 ``logical_date`` (CronTriggerTimetable), so each expression becomes a Jinja
 expression over ``dag_run.logical_date`` that formats the same wall clock.
 Only what can be reproduced exactly is translated; the rest is reported.
+
+A value that is one whole ``date`` call (``--date $(date -d yesterday +%F)``)
+becomes a run-date binding instead, when the parameter is a Luigi date or
+interval parameter: :meth:`DateExpr.expression` gives the shared
+:class:`~luigi_fargate.introspect.bindings.DateExpression`, and
+:func:`~luigi_fargate.introspect.bindings.binding_for` the ``--bind`` value
+export uses, so what derives from the date upstream follows the run too.
 """
 
 from __future__ import annotations
@@ -16,8 +23,11 @@ import shlex
 import zoneinfo
 from dataclasses import dataclass
 
-#: GNU date conversions we reproduce; they mean the same in Python's strftime.
-_SAFE_DIRECTIVES = set("YmdHMyjF%")
+from luigi_fargate.introspect.bindings import DateExpression
+from luigi_fargate.spec.dates import DateUnit, Shift
+
+#: GNU date conversions we reproduce: numeric, locale-free, the C library's strftime in both.
+_SAFE_DIRECTIVES = set("YmdHMyjeGVuwF%")
 #: One relative item of a ``-d`` string: ``1 day ago``, ``-2 days``, ``+3 hours``.
 _RELATIVE = re.compile(r"([+-]?\d+)?\s*(day|week|hour)s?\b(\s+ago)?")
 _WORDS = {"yesterday": -1, "today": 0, "now": 0, "tomorrow": 1}
@@ -37,10 +47,11 @@ class DateExpr:
     hours: int = 0  # elapsed-time shift (GNU: "2 hours ago")
     utc: bool = False
 
-    @property
-    def is_plain_date(self) -> bool:
-        """Formats a YYYY-MM-DD day with a day offset: what a Luigi DateParameter takes."""
-        return self.fmt == "%Y-%m-%d" and self.hours == 0
+    def expression(self, zone: str) -> DateExpression:
+        """The same computation as shared data, run with ``TZ=zone`` (``-u``: UTC)."""
+        shift = (Shift(self.hours, DateUnit.HOUR),) if self.hours else ()
+        shift += (Shift(self.days, DateUnit.DAY),) if self.days else ()
+        return DateExpression("UTC" if self.utc else zone, self.fmt, shift)
 
 
 def parse_date_command(text: str, inner: str) -> DateExpr:
@@ -78,7 +89,7 @@ def _python_format(text: str, fmt: str) -> str:
         if fmt[i] == "%":
             d = fmt[i + 1 : i + 2]
             if d not in _SAFE_DIRECTIVES:
-                raise DateError(f"{text}: format %{d} is not supported (use %Y %m %d %H %M %y %j %F)")
+                raise DateError(f"{text}: format %{d} is not supported (use %Y %m %d %H %M %y %j %e %G %V %u %w %F)")
             i += 2
         else:
             i += 1

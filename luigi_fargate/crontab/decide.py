@@ -13,6 +13,7 @@ line it refuses is refused by migrate with the same reason.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
     from luigi_fargate.export.builder import ExportOptions
     from luigi_fargate.spec import PipelineSpec, TaskNode
 
+#: Default of ``crontab plan|migrate --verify-fires``.
+VERIFY_FIRES = 40
+
+
 @dataclass
 class ExportSettings:
     """What migrate's command line adds to an export (plan uses the defaults)."""
@@ -39,6 +44,8 @@ class ExportSettings:
     runner_lock: str | None = None
     start_date: str | None = None  # default: the migration day in the job's zone
     now: dt.datetime | None = None
+    #: Fire times after the first that `verify` checks (a month of a daily job: month ends, the 1st).
+    verify_fires: int = VERIFY_FIRES
 
 
 @dataclass
@@ -80,16 +87,16 @@ def decide_line(p: PlannedLine, settings: ExportSettings, folder: DagFolder | No
 
     The checks, in order: the export itself (module, family, parameters, a
     graph that runs in a container); derived parameters (upstream values that
-    change between two run dates while the DAG would keep them fixed). The
-    check that verifies the DAG against Luigi's graph for the next N fire
-    dates (``luigi-fargate verify``) belongs right after the derived-parameter
-    check, on the same ``export``; clobbering comes last because it is about
+    change between two run dates while the DAG would keep them fixed); for a
+    DAG with a run-date binding, ``verify`` of the DAG against Luigi's graph
+    at the next ``settings.verify_fires`` fire times (a task Luigi adds only
+    on the 1st of a month, say); clobbering comes last because it is about
     the DAGs folder, not the job.
     """
     assert p.status == Status.MIGRATE and p.first_fire is not None
     try:
         export = export_line(p, settings, p.first_fire)
-        why = _derived_parameters(p, settings, export)
+        why = _derived_parameters(p, settings, export) or _verify_fires(p, export, settings.verify_fires)
     except UserError as exc:
         why = exc.message
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - the job's own code failing while its graph is built
@@ -110,9 +117,16 @@ def decide_line(p: PlannedLine, settings: ExportSettings, folder: DagFolder | No
 
 
 def _bindings_and_templates(p: PlannedLine) -> tuple[dict[str, str], dict[str, str]]:
-    """Day bindings for real DateParameters (upstream dates follow), raw templates for the rest."""
-    import luigi
+    """Bindings for Luigi date and interval parameters (upstream dates follow), raw templates for the rest.
 
+    A parameter given one whole ``date`` call binds as export's ``--bind``
+    would (``ds``, ``ds_local-1d``, ``ds@Asia/Tokyo``: the zone ``date`` ran
+    in, intervals and ISO weeks included) when Luigi reads what ``date``
+    prints; otherwise, and for string parameters, its template reproduces the text.
+    One parameter binds (the first); the others keep templates, and the
+    derived-parameter check refuses the line if anything upstream follows them.
+    """
+    from luigi_fargate.introspect.bindings import BindingRefused, binding_for, is_bindable
     from luigi_fargate.introspect.loader import import_module, task_class
 
     import_module(p.module or "")
@@ -122,10 +136,15 @@ def _bindings_and_templates(p: PlannedLine) -> tuple[dict[str, str], dict[str, s
     for name, template in p.param_templates.items():
         if name not in params:
             raise UserError(f"{p.family} has no parameter {name!r}; fix the crontab line")
-        if name in p.day_bindings and type(params[name]) is luigi.DateParameter:
-            bindings[name] = p.day_bindings[name]
-        else:
-            templates[name] = template
+        expr = p.date_expressions.get(name)
+        if expr is not None and is_bindable(params[name]) and not bindings:  # a DAG's run has one date
+            try:
+                bindings[name] = binding_for(params[name], expr, p.timezone or "UTC")
+                continue
+            except BindingRefused:
+                pass
+        p.day_bindings.pop(name, None)
+        templates[name] = template
     return bindings, templates
 
 
@@ -237,6 +256,34 @@ def graph_difference(first: PipelineSpec, second: PipelineSpec) -> str | None:
     if pairs:
         return f"task {pairs[0][0].family} ({pairs[0][0].id}) gets other arguments or dependencies"
     return f"the graph has {len(a)} tasks for the first run and {len(b)} for the second"
+
+
+# --- verify over the next fires -------------------------------------------------
+
+
+def _verify_fires(p: PlannedLine, export: ExportPlan, count: int) -> str | None:
+    """Why the DAG would not run Luigi's graph at one of the next ``count`` fires, or None.
+
+    Only a DAG whose root follows a run-date binding can be verified per run
+    (templated strings are what the derived-parameter check is for).
+    """
+    from luigi_fargate.introspect.verify import verify_dates
+
+    spec = export.spec
+    if count <= 0 or spec.graph is None or spec.graph.run_date is None:
+        return None
+    assert p.first_fire is not None
+    fires = list(itertools.islice(cron_fire_times(schedule_of(p), p.timezone or "UTC", p.first_fire,
+                                                  p.first_fire + dt.timedelta(days=3660)), count))  # fmt: skip
+    differences = verify_dates(spec, fires)
+    if not differences:
+        return None
+    first = differences[0]
+    return (
+        f"verify: the run of {first.line()} (Luigi's graph for that date is not the DAG's; "
+        f"{len(differences)} of the next {len(fires)} runs differ); make the task's requires() the same "
+        f"shape every run, or keep the job in cron (`luigi-fargate verify` shows every run)"
+    )
 
 
 # --- clobbering -------------------------------------------------------------

@@ -23,7 +23,7 @@ from luigi_fargate.crontab.cutover import (
     default_runner_command,
     runner_line,
 )
-from luigi_fargate.crontab.decide import DagFolder, Decided, ExportSettings, decide_line
+from luigi_fargate.crontab.decide import VERIFY_FIRES, DagFolder, Decided, ExportSettings, decide_line
 from luigi_fargate.crontab.journal import Write, exclusive, recover, run_group
 from luigi_fargate.crontab.parse import read_crontab
 from luigi_fargate.crontab.plan import MARKER, PlannedLine, PlanOptions, Status, plan_crontab
@@ -42,6 +42,7 @@ class MigrateOptions:
     runner_lock: str | None = None  # --lock URL for cron lines (must be the one the DAG's runner uses)
     state_path: Path | None = None
     start_date: str | None = None  # DAG start date (default: the migration day in the job's zone)
+    verify_fires: int = VERIFY_FIRES  # fire times after the first that verify checks (0: none)
 
 
 @dataclass
@@ -115,7 +116,7 @@ def migrate(crontab: Path, plan_options: PlanOptions, options: MigrateOptions) -
         data, text = read_crontab(paths.crontab)
         state = load_state(paths)
         out = absolute(options.out_dir)
-        settings = ExportSettings(options.runner, options.runner_lock, options.start_date, now)
+        settings = ExportSettings(options.runner, options.runner_lock, options.start_date, now, options.verify_fires)
         planned = plan_crontab(text, plan_options)
         chosen = select_lines(planned, options.lines, options.select)
         decided = _decide_selected(chosen, settings, DagFolder(out, state), set(options.lines))

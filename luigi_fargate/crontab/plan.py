@@ -21,6 +21,7 @@ from luigi_fargate.crontab.dates import DateExpr, jinja_expression, shell_value
 from luigi_fargate.crontab.parse import CrontabLine, parse_crontab
 from luigi_fargate.crontab.schedule import Schedule, airflow_difference, cron_fire_times, dst_conflicts
 from luigi_fargate.crontab.secrets import is_secret_env, is_secret_param, redact, secret_form
+from luigi_fargate.introspect.bindings import BindingRefused, DateExpression, expression_binding
 
 #: The comment that replaces a migrated line; rollback and status look for it.
 MARKER = "#luigi-fargate:migrated"
@@ -72,7 +73,10 @@ class PlannedLine:
     family: str | None = None
     invocation: LuigiInvocation | None = None
     param_templates: dict[str, str] = field(default_factory=dict)  # param -> Jinja template
-    day_bindings: dict[str, str] = field(default_factory=dict)  # param -> "ds_local-1" (when a DateParameter)
+    #: param -> "ds_local-1d": the binding a Luigi date or interval parameter given one whole `date` call
+    #: gets (the code check keeps it only when the parameter is one; else its template stays).
+    day_bindings: dict[str, str] = field(default_factory=dict)
+    date_expressions: dict[str, DateExpression] = field(default_factory=dict)  # param -> its whole `date` call
     first_fire: dt.datetime | None = None  # the next fire instant after "now": the sample run
     env: dict[str, str] = field(default_factory=dict)
     cwd: str | None = None
@@ -270,9 +274,12 @@ def _templates(p: PlannedLine, inv: LuigiInvocation, options: PlanOptions) -> st
         key = name.replace("-", "_")
         p.param_templates[key] = _template(pieces, inv, p)
         if len(pieces) == 3 and pieces[0] == pieces[2] == "":
-            binding = _day_binding(inv.dates[f"__LFSUB{pieces[1]}__"], p)
-            if binding:
-                p.day_bindings[key] = binding
+            expr = inv.dates[f"__LFSUB{pieces[1]}__"].expression(p.date_timezone)
+            try:
+                p.day_bindings[key] = expression_binding(expr, p.timezone)
+                p.date_expressions[key] = expr
+            except BindingRefused:
+                pass  # e.g. %j alone can't be read back to a date: the template reproduces it
     return None
 
 
@@ -286,15 +293,6 @@ def _template(pieces: list[str], inv: LuigiInvocation, p: PlannedLine) -> str:
         else:
             out += piece.replace("{", "{{ '{' }}") if "{" in piece else piece
     return out
-
-
-def _day_binding(expr: DateExpr, p: PlannedLine) -> str | None:
-    """``ds_local-1`` when the whole value is a day in the schedule's zone (a DateParameter can follow it)."""
-    same_zone = (expr.utc and p.timezone == "UTC") or (not expr.utc and p.date_timezone == p.timezone)
-    if not (expr.is_plain_date and same_zone):
-        return None
-    source = "ds" if p.timezone == "UTC" else "ds_local"
-    return source + (f"{expr.days:+d}" if expr.days else "")
 
 
 def _now(options: PlanOptions) -> dt.datetime:

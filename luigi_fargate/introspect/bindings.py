@@ -378,6 +378,22 @@ def expression_template(expr: DateExpression, dag_zone: str) -> str:
     return param_template(rule, run, dag_zone)
 
 
+def expression_binding(expr: DateExpression, dag_zone: str, with_format: bool = False) -> str:
+    """The binding text computing ``expr`` in a DAG scheduled in ``dag_zone`` (BindingRefused if none does).
+
+    Without the format it is what a Luigi date or interval parameter takes
+    (Luigi writes the value); :func:`binding_for` decides which one a parameter gets.
+    """
+    fmt = expression_rule(expr)[1].format
+    word = _SOURCE_WORD[expr.source]
+    zone: str | None = None
+    if expr.zone == dag_zone and expr.source == RunSource.LOGICAL_DATE and expr.zone != "UTC":
+        word = "ds_local"
+    elif expr.zone != "UTC":
+        zone = expr.zone
+    return binding_text(word, expr.shift, 0, zone, fmt if with_format else None)
+
+
 def binding_for(param: luigi.Parameter, expr: DateExpression, dag_zone: str) -> str:
     """The ``--bind`` value making ``param`` follow the run as ``expr`` did, or BindingRefused with the reason.
 
@@ -390,14 +406,8 @@ def binding_for(param: luigi.Parameter, expr: DateExpression, dag_zone: str) -> 
     reason = _luigi_reads(param, fmt)
     if reason:
         raise BindingRefused(reason)
-    typed = param_unit(param) is not None or is_date_interval(param)
-    word = _SOURCE_WORD[expr.source]
-    zone: str | None = None
-    if expr.zone == dag_zone and expr.source == RunSource.LOGICAL_DATE and expr.zone != "UTC":
-        word = "ds_local"
-    elif expr.zone != "UTC":
-        zone = expr.zone
-    text = binding_text(word, expr.shift, 0, zone, None if typed else fmt)
+    typed = is_bindable(param)
+    text = expression_binding(expr, dag_zone, with_format=not typed)
     if not typed:
         probe = date_formats.parse(dt.datetime(2026, 12, 31).strftime(fmt), fmt).strftime(fmt)
         try:

@@ -93,3 +93,55 @@ class CronStamped(luigi.Task):
 
     def output(self):
         return _out(f"stamped-{self.stamp}.txt")
+
+
+class CronMonthlyRollup(luigi.Task):
+    """A month interval (`--date-interval $(date -d yesterday +%Y-%m)`): each day's extract upstream follows."""
+
+    date_interval = luigi.DateIntervalParameter()
+
+    def requires(self):
+        return [Extract(date=d) for d in (self.date_interval.date_a, self.date_interval.date_b - dt.timedelta(days=1))]
+
+    def output(self):
+        return _out(f"rollup-{self.date_interval}.txt")
+
+
+class CronWeeklyRollup(luigi.Task):
+    """An ISO week interval (`--week $(date -d yesterday +%G-W%V)`), as export renders weekly intervals."""
+
+    week = luigi.DateIntervalParameter()
+
+    def requires(self):
+        return Extract(date=self.week.date_a)
+
+    def output(self):
+        return _out(f"weekly-{self.week}.txt")
+
+
+class CronMonthClose(luigi.Task):
+    """A MonthParameter (`--month $(date -d yesterday +%Y-%m)`) whose upstream reads the month's first day."""
+
+    month = luigi.MonthParameter()
+
+    def requires(self):
+        return Extract(date=self.month)
+
+    def output(self):
+        return _out(f"close-{self.month:%Y-%m}.txt")
+
+
+class CronPayroll(luigi.Task):
+    """On the 15th Luigi's graph also closes the previous month: a shape neither two nearby runs nor the
+    month ends export samples show."""
+
+    date = luigi.DateParameter()
+
+    def requires(self):
+        deps = [Extract(date=self.date)]
+        if self.date.day == 15:
+            deps.append(CronMonthClose(month=self.date - dt.timedelta(days=1)))
+        return deps
+
+    def output(self):
+        return _out(f"payroll-{self.date:%Y-%m-%d}.txt")

@@ -41,6 +41,32 @@ def hours(fmt: str, n: int):
 # (crontab block, task param, expected, gnu date args for the real-shell cross-check, DST-flagged)
 BERLIN = "CRON_TZ=Europe/Berlin\nTZ=Europe/Berlin"
 CORPUS: list[tuple[str, str, str, tuple, bool]] = [
+    # First, before any TZ= line (crontab assignments hold for every later line): a New York schedule
+    # on a UTC host, so `date` runs in the host's zone.
+    (
+        "CRON_TZ=America/New_York",
+        "0 20 * * * luigi --module cronjobs Snapshot --stamp $(date +\\%F)",
+        "stamp",
+        day("%Y-%m-%d", 0, "UTC"),
+        False,
+    ),
+    # The same on a DateParameter whose upstream follows: binds to the UTC date (`ds`), not dropped.
+    (
+        "CRON_TZ=America/New_York",
+        "0 20 * * * luigi --module cronjobs Reconcile --date $(date +\\%F)",
+        "date",
+        day("%Y-%m-%d", 0, "UTC"),
+        False,
+    ),
+    # A month interval binds like export's --bind (the month containing yesterday, in UTC: at 21:00 New York
+    # on the 1st that is the current month, the New York yesterday is in the previous one).
+    (
+        "CRON_TZ=America/New_York",
+        "0 21 1 * * luigi --module cronjobs CronMonthlyRollup --date-interval $(date -d yesterday +\\%Y-\\%m)",
+        "date-interval",
+        day("%Y-%m", -1, "UTC"),
+        False,
+    ),
     (
         BERLIN,
         "15 18 * * * cd /tmp && luigi --module cronjobs Reconcile --date $(date +\\%F) >> /tmp/r.log 2>&1",
@@ -182,12 +208,27 @@ CORPUS: list[tuple[str, str, str, tuple, bool]] = [
         day("%d-%H"),
         True,  # 02:00 is skipped in spring: cron runs it at the jump, next to the 03:00 run; Airflow once
     ),
-    # New York schedule, but `date` runs in the host's zone (UTC): no TZ line.
+    # `date` in a third zone (TZ differs from CRON_TZ and from the host's): `ds@Asia/Tokyo`.
     (
-        "CRON_TZ=America/New_York",
-        "0 20 * * * luigi --module cronjobs Snapshot --stamp $(date +\\%F)",
-        "stamp",
-        day("%Y-%m-%d", 0, "UTC"),
+        "CRON_TZ=Europe/Berlin\nTZ=Asia/Tokyo",
+        "0 18 * * * luigi --module cronjobs Reconcile --date $(date +\\%F)",
+        "date",
+        day("%Y-%m-%d", 0, "Asia/Tokyo"),
+        False,
+    ),
+    # ISO weeks and Luigi month parameters bind like export's --bind (the week / month containing yesterday).
+    (
+        BERLIN,
+        "0 7 * * 1 luigi --module cronjobs CronWeeklyRollup --week $(date -d yesterday +\\%G-W\\%V)",
+        "week",
+        day("%G-W%V", -1),
+        False,
+    ),
+    (
+        "CRON_TZ=UTC\nTZ=UTC",
+        "30 0 1 * * luigi --module cronjobs CronMonthClose --month $(date -d '1 day ago' +\\%Y-\\%m)",
+        "month",
+        day("%Y-%m", -1),
         False,
     ),
     (
@@ -453,10 +494,32 @@ def test_day_parameters_bind_so_upstream_dates_follow(migrated) -> None:
     from luigi_fargate.spec import PipelineSpec
 
     planned, numbers, jobs, _ = migrated
-    spec = PipelineSpec.load(jobs[numbers[4]].json_path)  # @daily ... -d '1 day ago'
-    assert spec.bindings == {"date": "ds_local-1"}
+    index = next(i for i, c in enumerate(CORPUS) if c[1].startswith("@daily"))  # -d '1 day ago'
+    spec = PipelineSpec.load(jobs[numbers[index]].json_path)
+    assert spec.bindings == {"date": "ds_local-1d"}
     extract = [t for t in spec.tasks if t.family == "Extract"][0]
     assert any(p.template for p in extract.params)
+
+
+@pytest.mark.parametrize(
+    ("family", "binding"),
+    [
+        ("Reconcile", {"date": "ds"}),  # CRON_TZ=America/New_York on a UTC host: `date` prints the UTC day
+        ("Reconcile", {"date": "ds@Asia/Tokyo"}),
+        ("CronMonthlyRollup", {"date_interval": "ds-1d"}),
+        ("CronWeeklyRollup", {"week": "ds_local-1d"}),
+        ("CronMonthClose", {"month": "ds-1d"}),
+    ],
+)
+def test_dates_bind_in_the_zone_date_ran_in_and_upstream_follows(migrated, family: str, binding: dict) -> None:
+    """Bindings carry `date`'s zone, intervals and ISO weeks bind like --bind: every Extract upstream follows."""
+    from luigi_fargate.spec import PipelineSpec
+
+    _, numbers, jobs, _ = migrated
+    specs = [PipelineSpec.load(jobs[n].json_path) for n in numbers]
+    spec = next(s for s in specs if s.node(s.root).family == family and s.bindings == binding)
+    extracts = [t for t in spec.tasks if t.family == "Extract"]
+    assert extracts and all(p.template for t in extracts for p in t.params), [t.params for t in extracts]
 
 
 def test_a_whole_job_timeout_becomes_the_runs_dagrun_timeout(migrated) -> None:

@@ -139,3 +139,39 @@ def test_a_line_added_later_with_the_same_task_doesnt_take_over_a_migrated_dag(t
     paths = StatePaths.for_crontab(crontab)
     (p,) = [p for p in _decided(crontab.read_text(), DagFolder(tmp_path / "dags", load_state(paths))) if p.number == 2]
     assert p.status == "not-migratable" and "belongs to another line migrated earlier" in p.reasons[0]
+
+
+# --- verify over the next fires -----------------------------------------------------------------
+
+PAYROLL = "0 6 * * * luigi --module cronjobs CronPayroll --date $(date +\\%F)\n"
+
+
+def test_plan_and_migrate_verify_the_next_fires_against_luigis_graph(tmp_path: Path) -> None:
+    """CronPayroll adds an upstream on the 15th only: neither the two-run comparison nor export's sampled
+    dates see it; verifying the next 40 fires (June 2-July 11) does, and migrate refuses the same way."""
+    (p,) = _decided(PAYROLL)
+    assert p.status == "not-migratable"
+    assert p.reasons[0].startswith("verify: the run of 2026-06-15 06:00: CronPayroll"), p.reasons
+    assert "CronMonthClose" in p.reasons[0] and "of the next 40 runs differ" in p.reasons[0]
+    crontab = tmp_path / "jobs.cron"
+    crontab.write_text(PAYROLL)
+    with pytest.raises(UserError, match="verify: the run of 2026-06-15"):
+        migrate(crontab, PlanOptions(now=NOW), MigrateOptions(out_dir=tmp_path / "dags", lines=[1]))
+    assert not (tmp_path / "dags").exists() and crontab.read_text() == PAYROLL
+    # Fewer fires than reach the 15th: migrates (and the plan says so).
+    planned, _ = decide_crontab(PAYROLL, PlanOptions(now=NOW), ExportSettings(now=NOW, verify_fires=5))
+    assert planned[0].status == "migrate", planned[0].reasons
+
+
+def test_verify_fires_on_the_command_line(cli, tmp_path: Path) -> None:
+    crontab = tmp_path / "jobs.cron"
+    crontab.write_text(PAYROLL)
+    status = {}
+    for n in ("0", None):  # 40 daily fires always hold a 15th
+        result = cli("crontab", "plan", str(crontab), "--format", "json", *(("--verify-fires", n) if n else ()))
+        assert result.returncode == 0, result.stderr
+        status[n] = json.loads(result.stdout)["lines"][0]["status"]
+    assert status == {"0": "migrate", None: "not-migratable"}
+    for bad in ("-1", "x", "10001"):
+        result = cli("crontab", "plan", str(crontab), "--verify-fires", bad)
+        assert result.returncode == 2 and f"argument --verify-fires: '{bad}': give a whole number" in result.stderr

@@ -88,7 +88,7 @@ def test_luigi_jobs_are_recognized_with_schedule_zone_env_and_dates(plan) -> Non
     )
 
     flock_c = plan[27]
-    assert (flock_c.status, flock_c.cwd, flock_c.day_bindings) == ("migrate", "/srv", {"date": "ds_local-1"})
+    assert (flock_c.status, flock_c.cwd, flock_c.day_bindings) == ("migrate", "/srv", {"date": "ds_local-1d"})
 
 
 @pytest.mark.parametrize(
