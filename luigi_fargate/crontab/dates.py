@@ -20,10 +20,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shlex
-import zoneinfo
 from dataclasses import dataclass
 
-from luigi_fargate.introspect.bindings import DateExpression
+from luigi_fargate.introspect.bindings import (
+    BindingRefused,
+    DateExpression,
+    expression_rule,
+    expression_template,
+    expression_value,
+)
 from luigi_fargate.spec.dates import DateUnit, Shift
 
 #: GNU date conversions we reproduce: numeric, locale-free, the C library's strftime in both.
@@ -80,7 +85,12 @@ def parse_date_command(text: str, inner: str) -> DateExpr:
     if fmt is None:
         raise DateError(f"{text}: date without +FORMAT prints a locale-dependent string")
     days, hours = _relative(text, when)
-    return DateExpr(text, _python_format(text, fmt), days, hours, utc)
+    expr = DateExpr(text, _python_format(text, fmt), days, hours, utc)
+    try:
+        expression_rule(expr.expression("UTC"), read_back=False)
+    except BindingRefused as exc:
+        raise DateError(f"{text}: {exc}") from None
+    return expr
 
 
 def _python_format(text: str, fmt: str) -> str:
@@ -121,26 +131,10 @@ def _relative(text: str, when: str) -> tuple[int, int]:
 
 
 def shell_value(expr: DateExpr, fire: dt.datetime, zone: str) -> str:
-    """What ``date`` prints when cron starts the job at ``fire`` with TZ=``zone`` (reference)."""
-    tz = zoneinfo.ZoneInfo("UTC" if expr.utc else zone)
-    if expr.hours:
-        return (fire + dt.timedelta(hours=expr.hours)).astimezone(tz).strftime(expr.fmt)
-    wall = fire.astimezone(tz).replace(tzinfo=None) + dt.timedelta(days=expr.days)
-    return wall.strftime(expr.fmt)
+    """What ``date`` prints when cron starts the job at ``fire`` with TZ=``zone``."""
+    return expression_value(expr.expression(zone), fire)
 
 
-def jinja_expression(expr: DateExpr, zone: str, dag_zone: str) -> str:
-    """A Jinja expression (no braces) giving :func:`shell_value` for the run's logical date."""
-    base = "(dag_run.logical_date or dag_run.run_after)"
-    if expr.hours:
-        base = f"({base} + macros.timedelta(hours={expr.hours}))"
-    target = "UTC" if expr.utc else zone
-    if target == dag_zone:
-        local = f"{base}.astimezone(dag.timezone)"
-    elif target == "UTC":
-        local = base  # logical dates are UTC already
-    else:
-        local = f"{base}.astimezone(macros.dateutil.tz.gettz({target!r}))"
-    if expr.days:
-        local = f"({local}.replace(tzinfo=None) + macros.timedelta(days={expr.days}))"
-    return f"{local}.strftime({expr.fmt!r})"
+def template(expr: DateExpr, zone: str, dag_zone: str) -> str:
+    """The Jinja template Airflow renders to :func:`shell_value` for the run (export's own helper)."""
+    return expression_template(expr.expression(zone), dag_zone)

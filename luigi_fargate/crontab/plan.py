@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from luigi_fargate.crontab.command import PLACEHOLDER_RE, CommandError, LuigiInvocation, parse_command
-from luigi_fargate.crontab.dates import DateExpr, jinja_expression, shell_value
+from luigi_fargate.crontab.dates import DateExpr, shell_value, template
 from luigi_fargate.crontab.parse import CrontabLine, parse_crontab
 from luigi_fargate.crontab.schedule import Schedule, airflow_difference, cron_fire_times, dst_conflicts
 from luigi_fargate.crontab.secrets import is_secret_env, is_secret_param, redact, secret_form
@@ -289,7 +289,7 @@ def _template(pieces: list[str], inv: LuigiInvocation, p: PlannedLine) -> str:
     for i, piece in enumerate(pieces):
         if i % 2:
             expr: DateExpr = inv.dates[f"__LFSUB{piece}__"]
-            out += "{{ " + jinja_expression(expr, p.date_timezone or "UTC", p.timezone or "UTC") + " }}"
+            out += template(expr, p.date_timezone or "UTC", p.timezone or "UTC")
         else:
             out += piece.replace("{", "{{ '{' }}") if "{" in piece else piece
     return out

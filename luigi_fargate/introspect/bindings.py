@@ -353,20 +353,24 @@ def _luigi_reads(param: luigi.Parameter, fmt: str) -> str | None:
     return None
 
 
-def expression_rule(expr: DateExpression) -> tuple[RunDate, DateRule]:
+def expression_rule(expr: DateExpression, read_back: bool = True) -> tuple[RunDate, DateRule]:
     """The run date and rule computing ``expr``'s text (BindingRefused if no rule does).
 
     ``rules.rule_value(rule, rules.run_anchor(run, instant))`` is what the
     shell printed at ``instant``; ``rules.param_template(rule, run, dag_zone)``
     the Jinja template Airflow renders to it: for a value that can't be a
     binding (two date expressions in one argument), as one template per piece.
+    ``read_back=False``: the text is only written (a template), so the format
+    needn't name a whole date (``%j``, ``%d-%H``).
     """
     try:
-        fmt, unit = date_formats.check(expr.format)
+        fmt, unit = date_formats.check(expr.format, read_back)
     except date_formats.FormatError as exc:
         raise BindingRefused(str(exc)) from None
     if {s.unit.elapsed for s in expr.shift} == {True, False}:
         raise BindingRefused("it mixes elapsed (hours) and calendar (days) shifts")
+    if not read_back:  # text only written: strftime of the shifted wall clock as is, as `date` prints it
+        unit = DateUnit.SECOND  # (truncating %Y-W%V to its week's Monday could change its %Y)
     return RunDate(unit, expr.source, expr.zone, list(expr.shift)), DateRule(unit, 0, fmt)
 
 
@@ -374,8 +378,16 @@ def expression_template(expr: DateExpression, dag_zone: str) -> str:
     """The Jinja template giving ``expr``'s text for the run being rendered (see :func:`expression_rule`)."""
     from luigi_fargate.introspect.rules import param_template
 
-    run, rule = expression_rule(expr)
+    run, rule = expression_rule(expr, read_back=False)
     return param_template(rule, run, dag_zone)
+
+
+def expression_value(expr: DateExpression, instant: dt.datetime) -> str:
+    """What ``expr`` prints at ``instant``: the value :func:`expression_template` renders for that run."""
+    from luigi_fargate.introspect.rules import rule_value, run_anchor
+
+    run, rule = expression_rule(expr, read_back=False)
+    return rule_value(rule, run_anchor(run, instant))
 
 
 def expression_binding(expr: DateExpression, dag_zone: str, with_format: bool = False) -> str:

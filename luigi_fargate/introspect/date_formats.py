@@ -90,8 +90,12 @@ def parse(value: str, fmt: str) -> dt.datetime:
     return dt.datetime.strptime(value, fmt.replace("%e", "%d"))
 
 
-def check(fmt: str) -> tuple[str, DateUnit]:
-    """(the format written out, its resolution), or FormatError naming the problem."""
+def check(fmt: str, read_back: bool = True) -> tuple[str, DateUnit]:
+    """(the format written out, its resolution), or FormatError naming the problem.
+
+    ``read_back=False`` is for text only ever written, never read as a date
+    (a crontab's ``$(date +%j)`` inside a string): it may lack the year.
+    """
     if not _PLAIN.match(fmt.replace("%", "")):
         raise FormatError(f"format {fmt!r} may hold only letters, digits, spaces and - _ . , : ; / + = # @ ~ ^ ( ) [ ]")
     fmt = expand(fmt)
@@ -106,7 +110,7 @@ def check(fmt: str) -> tuple[str, DateUnit]:
     if not [d for d in ds if d != "%"]:
         raise FormatError(f"format {fmt!r} has no date directive; e.g. %Y-%m-%d or %m/%d/%Y")
     unit = resolution(fmt)
-    for probe in _PROBES:
+    for probe in _PROBES if read_back else ():
         moment = date_math.truncate(probe, unit)
         try:
             back = parse(moment.strftime(fmt), fmt)

@@ -138,6 +138,15 @@ CORPUS: list[tuple[str, str, str, tuple, bool]] = [
         day("%Y%m%d%H%M"),
         False,
     ),
+    # A string's %Y beside ISO %V: written from the fire day as is (Jan 1 2026 prints 2026-W01, though its
+    # ISO week's Monday is in 2025: a template must not truncate to the week).
+    (
+        BERLIN,
+        "0 12 * * * luigi --module cronjobs Snapshot --stamp $(date +\\%Y-W\\%V)",
+        "stamp",
+        day("%Y-W%V"),
+        False,
+    ),
     (
         BERLIN,
         "0 12 * jan,jul * luigi --module cronjobs Snapshot --stamp $(date +\\%j)",
