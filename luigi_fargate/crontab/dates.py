@@ -32,7 +32,7 @@ from luigi_fargate.introspect.bindings import (
 from luigi_fargate.spec.dates import DateUnit, Shift
 
 #: GNU date conversions we reproduce: numeric, locale-free, the C library's strftime in both.
-_SAFE_DIRECTIVES = set("YmdHMyjeGVuwF%")
+_SAFE_DIRECTIVES = set("YmdHMyjGVuwF%")  # not %e: its padding space splits an unquoted $(date) into words
 #: One relative item of a ``-d`` string: ``1 day ago``, ``-2 days``, ``+3 hours``.
 _RELATIVE = re.compile(r"([+-]?\d+)?\s*(day|week|hour)s?\b(\s+ago)?")
 _WORDS = {"yesterday": -1, "today": 0, "now": 0, "tomorrow": 1}
@@ -67,8 +67,25 @@ def parse_date_command(text: str, inner: str) -> DateExpr:
         raise DateError(f"{text}: {exc}") from None
     if not words or words[0].rsplit("/", 1)[-1] != "date":
         raise DateError(f"{text}: only `date` substitutions can be translated")
-    fmt, when, utc = None, "", False
-    args = iter(words[1:])
+    fmt, when, utc = _date_options(text, words[1:])
+    if any(c.isspace() for c in fmt):
+        raise DateError(f"{text}: a format with spaces: the shell splits an unquoted $(date) into words there; "
+                        "write the format without spaces (e.g. %Y-%m)")  # fmt: skip
+    if when is not None and not when.strip():
+        raise DateError(f"{text}: an empty date string means midnight today to GNU date, not now; drop -d ''")
+    days, hours = _relative(text, when or "")
+    expr = DateExpr(text, _python_format(text, fmt), days, hours, utc)
+    try:
+        expression_rule(expr.expression("UTC"), read_back=False)
+    except BindingRefused as exc:
+        raise DateError(f"{text}: {exc}") from None
+    return expr
+
+
+def _date_options(text: str, words: list[str]) -> tuple[str, str | None, bool]:
+    """(+FORMAT, the -d string or None, -u) of date's arguments; DateError for anything else."""
+    fmt, when, utc = None, None, False
+    args = iter(words)
     for w in args:
         if w in ("-u", "--utc", "--universal"):
             utc = True
@@ -78,19 +95,13 @@ def parse_date_command(text: str, inner: str) -> DateExpr:
             when = w.split("=", 1)[1]
         elif w.startswith("-d") and len(w) > 2:
             when = w[2:]
-        elif w.startswith("+"):
+        elif w.startswith("+") and fmt is None:
             fmt = w[1:]
         else:
             raise DateError(f"{text}: option {w!r} of date is not supported")
     if fmt is None:
         raise DateError(f"{text}: date without +FORMAT prints a locale-dependent string")
-    days, hours = _relative(text, when)
-    expr = DateExpr(text, _python_format(text, fmt), days, hours, utc)
-    try:
-        expression_rule(expr.expression("UTC"), read_back=False)
-    except BindingRefused as exc:
-        raise DateError(f"{text}: {exc}") from None
-    return expr
+    return fmt, when, utc
 
 
 def _python_format(text: str, fmt: str) -> str:
@@ -99,7 +110,7 @@ def _python_format(text: str, fmt: str) -> str:
         if fmt[i] == "%":
             d = fmt[i + 1 : i + 2]
             if d not in _SAFE_DIRECTIVES:
-                raise DateError(f"{text}: format %{d} is not supported (use %Y %m %d %H %M %y %j %e %G %V %u %w %F)")
+                raise DateError(f"{text}: format %{d} is not supported (use %Y %m %d %H %M %y %j %G %V %u %w %F)")
             i += 2
         else:
             i += 1

@@ -217,12 +217,15 @@ def _derived_parameters(p: PlannedLine, settings: ExportSettings, first: ExportP
     assert p.first_fire is not None and p.timezone
     zone = zoneinfo.ZoneInfo(p.timezone)
     when = f"the runs of {p.first_fire.astimezone(zone):%Y-%m-%d %H:%M} and {fire.astimezone(zone):%Y-%m-%d %H:%M}"
-    names = ", ".join(f"--{n.replace('_', '-')}" for n in p.param_templates)
-    return (
-        f"{difference} between {when}, but the DAG would keep the first value (runs from the second on stop with "
-        f"exit 8); make {names} a luigi.DateParameter given as $(date +\\%F) (what derives from it then follows "
-        "the run date), or keep the job in cron"
-    )
+    unbound = [n for n in p.param_templates if n not in p.day_bindings]
+    names = ", ".join(f"--{n.replace('_', '-')}" for n in unbound)
+    if p.day_bindings and any(n in p.date_expressions for n in unbound):
+        fix = (f"a run follows one date parameter (--{next(iter(p.day_bindings)).replace('_', '-')}, the first); "
+               f"derive {names} from it in the task, or keep the job in cron")  # fmt: skip
+    else:
+        fix = (f"make {names} a luigi.DateParameter given as $(date +\\%F) (what derives from it then follows "
+               "the run date), or keep the job in cron")  # fmt: skip
+    return f"{difference} between {when}, but the DAG would keep the first value (runs from the second on stop with exit 8); {fix}"
 
 
 def _run_values(task: TaskNode) -> dict[str, str]:

@@ -151,7 +151,13 @@ def _plan_line(line: CrontabLine, options: PlanOptions) -> PlannedLine:
         return p.refuse(why)
     _behaviour_changes(p, line, inv)
     _environment(p, line.env, inv)
-    p.date_timezone = p.env.get("TZ") or options.host_timezone
+    if "TZ" in inv.env and inv.dates:
+        return p.refuse(
+            f"TZ={inv.env['TZ']} is set in the command: a `TZ=X luigi ...` prefix (or an unexported TZ=X;) doesn't "
+            "reach the $(date ...) in its arguments, which run in cron's zone; put TZ=ZONE on a crontab line above the job"
+        )
+    # `date` runs in the zone cron's shell has: a crontab TZ= line (cron exports those), else the host's.
+    p.date_timezone = line.env.get("TZ") or options.host_timezone
     _mail(p, line.env)
     if line.env.get("SHELL", "/bin/sh") not in ("/bin/sh", "/bin/bash", "/usr/bin/bash", "/bin/dash"):
         p.warnings.append(f"SHELL={line.env['SHELL']}: the command was read as POSIX sh")

@@ -145,3 +145,16 @@ class CronPayroll(luigi.Task):
 
     def output(self):
         return _out(f"payroll-{self.date:%Y-%m-%d}.txt")
+
+
+class CronWindow(luigi.Task):
+    """Two dates; upstream follows only the second (a run binds one date parameter: the first)."""
+
+    start = luigi.DateParameter()
+    end = luigi.DateParameter()
+
+    def requires(self):
+        return Extract(date=self.end)
+
+    def output(self):
+        return _out(f"window-{self.start}-{self.end}.txt")

@@ -175,3 +175,34 @@ def test_verify_fires_on_the_command_line(cli, tmp_path: Path) -> None:
     for bad in ("-1", "x", "10001"):
         result = cli("crontab", "plan", str(crontab), "--verify-fires", bad)
         assert result.returncode == 2 and f"argument --verify-fires: '{bad}': give a whole number" in result.stderr
+
+
+# --- what cron's shell does that a template can't -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        # A prefix TZ (or an unexported one) reaches luigi, not the $(date) in its arguments.
+        ("0 20 * * * TZ=Asia/Tokyo luigi --module cronjobs Reconcile --date $(date +\\%F)", "TZ=Asia/Tokyo is set in the command"),
+        ("0 20 * * * export TZ=; luigi --module cronjobs Reconcile --date $(date +\\%F)", "TZ= is set in the command"),
+        # %e pads with a space: the shell splits the unquoted substitution into two words.
+        ("0 20 * * * luigi --module cronjobs Snapshot --stamp d$(date +\\%e)", "format %e is not supported"),
+        ("0 20 * * * luigi --module cronjobs Snapshot --stamp $(date '+\\%Y \\%m')", "a format with spaces"),
+        ("0 20 * * * luigi --module cronjobs Snapshot --stamp $(date -d '' +\\%F)", "an empty date string means midnight"),
+        ("0 20 * * * luigi --module cronjobs Snapshot --stamp $(date +\\%F +\\%Y)", "option '+%Y' of date is not supported"),
+        # Two dates: the first binds; upstream follows the second, so the advice is about which one binds.
+        (
+            "0 20 * * * luigi --module cronjobs CronWindow --start $(date -d '7 days ago' +\\%F) --end $(date +\\%F)",
+            "a run follows one date parameter (--start, the first); derive --end from it",
+        ),
+    ],
+)
+def test_lines_whose_dates_cron_computes_otherwise_stay_in_cron(line: str, reason: str) -> None:
+    (p,) = _decided(line + "\n")
+    assert p.status == "not-migratable" and reason in p.reasons[0], p.reasons
+
+
+def test_a_command_tz_without_dates_is_passed_to_the_task() -> None:
+    (p,) = _decided("0 20 * * * TZ=Asia/Tokyo luigi --module cronjobs Snapshot --stamp fixed\n")
+    assert p.status == "migrate" and p.env["TZ"] == "Asia/Tokyo", p.reasons
