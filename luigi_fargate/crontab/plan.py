@@ -21,6 +21,7 @@ from luigi_fargate.crontab.dates import DateExpr, shell_value, template
 from luigi_fargate.crontab.parse import CrontabLine, parse_crontab
 from luigi_fargate.crontab.schedule import Schedule, airflow_difference, cron_fire_times, dst_conflicts
 from luigi_fargate.crontab.secrets import is_secret_env, is_secret_param, redact, secret_form
+from luigi_fargate.introspect import date_formats
 from luigi_fargate.introspect.bindings import BindingRefused, DateExpression, expression_binding
 
 #: The comment that replaces a migrated line; rollback and status look for it.
@@ -279,6 +280,7 @@ def _templates(p: PlannedLine, inv: LuigiInvocation, options: PlanOptions) -> st
             continue
         key = name.replace("-", "_")
         p.param_templates[key] = _template(pieces, inv, p)
+        p.warnings += _shifted_into_gaps(inv.dates, pieces, p, now)
         if len(pieces) == 3 and pieces[0] == pieces[2] == "":
             expr = inv.dates[f"__LFSUB{pieces[1]}__"].expression(p.date_timezone)
             try:
@@ -287,6 +289,27 @@ def _templates(p: PlannedLine, inv: LuigiInvocation, options: PlanOptions) -> st
             except BindingRefused:
                 pass  # e.g. %j alone can't be read back to a date: the template reproduces it
     return None
+
+
+def _shifted_into_gaps(dates: dict[str, DateExpr], pieces: list[str], p: PlannedLine, now: dt.datetime) -> list[str]:
+    """DST warnings for ``-d yesterday`` with an hour in the format whose shifted wall clock doesn't exist.
+
+    GNU ``date`` moves such a time past the gap (02:30 yesterday on the day after
+    the spring change prints 03); the DAG's template prints the wall clock as is (02).
+    """
+    out = []
+    for expr in (dates[f"__LFSUB{n}__"] for n in pieces[1::2]):
+        if not expr.days or not {"H", "M"} & set(date_formats.directives(expr.fmt)):
+            continue
+        tz = zoneinfo.ZoneInfo("UTC" if expr.utc else p.date_timezone or "UTC")
+        fires = cron_fire_times(schedule_of(p), p.timezone or "UTC", now, now + dt.timedelta(days=366))
+        for fire in fires:
+            wall = fire.astimezone(tz).replace(tzinfo=None) + dt.timedelta(days=expr.days)
+            if wall.replace(tzinfo=tz).astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None) != wall:
+                out.append(f"DST: {expr.text} at the run of {fire.astimezone(tz):%Y-%m-%d %H:%M} names {wall:%Y-%m-%d %H:%M}, "
+                           "a time the clock skips; date prints the hour after it, the DAG this one")  # fmt: skip
+                break
+    return out
 
 
 def _template(pieces: list[str], inv: LuigiInvocation, p: PlannedLine) -> str:

@@ -206,3 +206,24 @@ def test_lines_whose_dates_cron_computes_otherwise_stay_in_cron(line: str, reaso
 def test_a_command_tz_without_dates_is_passed_to_the_task() -> None:
     (p,) = _decided("0 20 * * * TZ=Asia/Tokyo luigi --module cronjobs Snapshot --stamp fixed\n")
     assert p.status == "migrate" and p.env["TZ"] == "Asia/Tokyo", p.reasons
+
+
+def test_a_shifted_hour_in_a_dst_gap_is_flagged_where_gnu_date_and_the_dag_differ() -> None:
+    """`date -d yesterday +%H` at 02:30 the day after the spring change names 02:30, which doesn't exist:
+    GNU date prints 03, the DAG 02. The plan says so on that day (a DST warning, as for fire times)."""
+    import subprocess
+
+    from luigi_fargate.crontab.dates import parse_date_command, shell_value
+
+    line = "CRON_TZ=Europe/Berlin\nTZ=Europe/Berlin\n30 2 * * * luigi --module cronjobs Snapshot --stamp $(date -d yesterday +\\%Y-\\%m-\\%dT\\%H)\n"
+    (p,) = [q for q in _decided(line) if q.number == 3]
+    warnings = [w for w in p.warnings if w.startswith("DST: $(date -d yesterday")]
+    assert warnings and "at the run of 2027-03-29 02:30 names 2027-03-28 02:30" in warnings[0], p.warnings
+    fire = dt.datetime(2027, 3, 29, 0, 30, tzinfo=dt.UTC)  # 02:30 CEST
+    gnu = subprocess.run(["date", "-d", "2027-03-29 02:30 yesterday", "+%Y-%m-%dT%H"], env={"TZ": "Europe/Berlin"},
+                         capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    ours = shell_value(parse_date_command("$(date -d yesterday +%Y-%m-%dT%H)", "date -d yesterday +%Y-%m-%dT%H"), fire, "Europe/Berlin")
+    assert (gnu, ours) == ("2027-03-28T03", "2027-03-28T02")
+    # Without the hour the day is the same either way: no warning.
+    (q,) = [q for q in _decided(line.replace("T\\%H", "")) if q.number == 3]
+    assert not [w for w in q.warnings if w.startswith("DST: $(date")], q.warnings
