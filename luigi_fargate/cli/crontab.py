@@ -38,10 +38,11 @@ def _fire_count(text: str) -> int:
     return int(text)
 
 
-def _settings(args: argparse.Namespace):
-    from luigi_fargate.crontab.decide import VERIFY_FIRES, ExportSettings
+def _verify_fires(args: argparse.Namespace) -> int:
+    """``--verify-fires``, else the default (kept in crontab.decide, which the parser doesn't import)."""
+    from luigi_fargate.crontab.decide import VERIFY_FIRES
 
-    return ExportSettings(verify_fires=VERIFY_FIRES if args.verify_fires is None else args.verify_fires)
+    return VERIFY_FIRES if args.verify_fires is None else args.verify_fires
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -115,7 +116,7 @@ def _plan_options(args: argparse.Namespace):
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    from luigi_fargate.crontab.decide import DagFolder, decide_crontab
+    from luigi_fargate.crontab.decide import DagFolder, ExportSettings, decide_crontab
     from luigi_fargate.crontab.journal import pending_group
     from luigi_fargate.crontab.parse import read_crontab
     from luigi_fargate.crontab.state import StatePaths, absolute, load_state
@@ -127,7 +128,7 @@ def run_plan(args: argparse.Namespace) -> int:
         print(f"luigi-fargate: warning: an interrupted migrate or rollback left {paths.journal}; "
               f"`luigi-fargate crontab status {args.crontab}` finishes or undoes it", file=sys.stderr)  # fmt: skip
     folder = DagFolder(absolute(args.out), load_state(paths)) if args.out else None
-    planned, _ = decide_crontab(text, options, _settings(args), folder)
+    planned, _ = decide_crontab(text, options, ExportSettings(verify_fires=_verify_fires(args)), folder)
     if args.format == "json":
         doc = {"format_version": PLAN_FORMAT_VERSION, "crontab": str(paths.crontab),
                "host_timezone": args.host_timezone, "lines": [p.to_dict() for p in planned]}  # fmt: skip
@@ -187,7 +188,7 @@ def run_migrate(args: argparse.Namespace) -> int:
         start_date=args.start_date,
         out_dir=Path(args.out), lines=args.line, select=args.select, cutover=args.cutover,
         runner_command=args.runner_command, runner_lock=args.runner_lock,
-        state_path=Path(args.state) if args.state else None, verify_fires=_settings(args).verify_fires,
+        state_path=Path(args.state) if args.state else None, verify_fires=_verify_fires(args),
     )  # fmt: skip
     result = migrate(Path(args.crontab), _plan_options(args), options)
     _print_recovered(result.recovered)

@@ -38,13 +38,13 @@ VERIFY_FIRES = 40
 
 @dataclass
 class ExportSettings:
-    """What migrate's command line adds to an export (plan uses the defaults)."""
+    """What migrate's command line adds to an export (plan uses the defaults but ``verify_fires``)."""
 
     runner: str = "local"
     runner_lock: str | None = None
     start_date: str | None = None  # default: the migration day in the job's zone
     now: dt.datetime | None = None
-    #: Fire times after the first that `verify` checks (a month of a daily job: month ends, the 1st).
+    #: Fire times, the first included, that `verify` checks (a daily job's month and more: its ends, the 1st).
     verify_fires: int = VERIFY_FIRES
 
 

@@ -42,7 +42,7 @@ class MigrateOptions:
     runner_lock: str | None = None  # --lock URL for cron lines (must be the one the DAG's runner uses)
     state_path: Path | None = None
     start_date: str | None = None  # DAG start date (default: the migration day in the job's zone)
-    verify_fires: int = VERIFY_FIRES  # fire times after the first that verify checks (0: none)
+    verify_fires: int = VERIFY_FIRES  # fire times, the first included, that verify checks (0: none)
 
 
 @dataclass
