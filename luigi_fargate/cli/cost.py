@@ -71,13 +71,14 @@ def _tries(args: argparse.Namespace, dag_ids: set[str], since, until, configured
 
 def _print_table(report: CostReport, title: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title)
+    table = Table(title=escape(title))
     for name, justify in ((report.grouping, "left"), ("tries", "right"), ("billed hours", "right"), ("cost (USD)", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for line in report.sorted_lines():
-        table.add_row(line.key, str(line.tries), f"{line.billed_seconds / 3600:.2f}", f"{line.cost:,.2f}")
+        table.add_row(escape(line.key), str(line.tries), f"{line.billed_seconds / 3600:.2f}", f"{line.cost:,.2f}")
     total = report.total
     table.add_section()
     table.add_row("total", str(total.tries), f"{total.billed_seconds / 3600:.2f}", f"{total.cost:,.2f}")
@@ -112,6 +113,10 @@ def run_cost(args: argparse.Namespace) -> int:
     from luigi_fargate.fargate.settings import sweeper_settings
 
     configuration = config.load()
+    if args.chart:
+        from luigi_fargate.cost.chart import chart_format
+
+        chart_format(args.chart)  # a wrong name fails before any work
     since, until = period(args.since, args.until)
     tasks = priced_tasks(args.specs, configuration, pricing_from(configuration))
     if not tasks:

@@ -97,6 +97,7 @@ def _size(size: object) -> str:
 
 def _print_table(suggestions: list[Suggestion], rule: SizingRule) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"Fargate sizes from measured runs: p{rule.percentile:g} x {rule.headroom:g} (cpu units/MiB)")
@@ -105,7 +106,7 @@ def _print_table(suggestions: list[Suggestion], rule: SizingRule) -> None:
     for s in suggestions:
         saving = "" if s.monthly_saving is None else f"{s.monthly_saving.quantize(_CENT):,.2f}"
         table.add_row(
-            s.family + (f" [{s.pattern}]" if s.pattern else ""), str(s.runs), f"{s.memory_p50:.0f}", f"{s.memory_p95:.0f}",
+            escape(s.family + (f" [{s.pattern}]" if s.pattern else "")), str(s.runs), f"{s.memory_p50:.0f}", f"{s.memory_p95:.0f}",
             f"{s.memory_max:.0f}", f"{s.cpu_use:.2f}", _size(s.current), _size(s.suggested) or s.note, saving,
         )  # fmt: skip
     console = Console(soft_wrap=True)

@@ -16,12 +16,17 @@ from luigi_fargate.errors import UserError
 FORMATS = {".png": "png", ".svg": "svg"}
 
 
+def chart_format(path: str) -> str:
+    kind = FORMATS.get(Path(path).suffix.lower())
+    if kind is None:
+        raise UserError(f"--chart {path}: expected a .png or .svg file name")
+    return kind
+
+
 def write_team_day_chart(path: str, team_days: dict[tuple[str, dt.date], Decimal], title: str) -> None:
     """Stacked bars: one bar per day, one colour per team, in dollars."""
     target = Path(path)
-    kind = FORMATS.get(target.suffix.lower())
-    if kind is None:
-        raise UserError(f"--chart {path}: expected a .png or .svg file name")
+    kind = chart_format(path)
     try:
         import matplotlib
 

@@ -78,17 +78,21 @@ def task_try(record: Mapping[str, Any], where: str) -> TaskTry:
     )  # fmt: skip
 
 
+def _document(text: str) -> Any:
+    """The file as one JSON document, or None when it is JSON lines (or not JSON)."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 def _json_rows(text: str, source: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    stripped = text.lstrip()
-    if stripped.startswith("[") or (stripped.startswith("{") and "\n{" not in stripped.rstrip()):
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise UserError(f"{source}: not valid JSON ({exc}); export the history as JSON lines, JSON or CSV") from None
-        rows = data.get("task_instances") if isinstance(data, dict) else data
-        if not isinstance(rows, list):
-            raise UserError(f"{source}: expected a list of task instances or {{\"task_instances\": [...]}}")
-        for number, row in enumerate(rows, 1):
+    """Rows of a JSON list, a REST answer ``{"task_instances": [...]}``, or JSON lines (one row a line)."""
+    data = _document(text)
+    if isinstance(data, dict) and "task_instances" in data:
+        data = data["task_instances"]
+    if isinstance(data, list):
+        for number, row in enumerate(data, 1):
             yield f"{source} item {number}", row
         return
     for number, line in enumerate(text.splitlines(), 1):

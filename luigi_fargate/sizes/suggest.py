@@ -67,8 +67,8 @@ class Suggestion:
 
 
 def vcpu_units_for(vcpus: float) -> int:
-    """The smallest Fargate CPU (units) with at least ``vcpus`` vCPUs; the largest if none has."""
-    return next((units for units in FARGATE_MEMORY_BY_CPU if units / 1024 >= vcpus), max(FARGATE_MEMORY_BY_CPU))
+    """The smallest Fargate CPU (units) with at least ``vcpus`` vCPUs; over Fargate's 16: whole vCPUs (EC2 capacity)."""
+    return next((units for units in FARGATE_MEMORY_BY_CPU if units / 1024 >= vcpus), math.ceil(vcpus) * 1024)
 
 
 def size_for(runs: list[MeasuredRun], rule: SizingRule) -> tuple[FargateSize, bool]:
