@@ -176,3 +176,20 @@ def test_bad_inputs_are_one_line_errors(cli, tmp_path: Path):
     for args, words in cases:
         result = cli("cost", *args)
         assert result.returncode == 2 and words in result.stderr and result.stderr.count("\n") == 1, (args, result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("price_vcpu_hour", "four cents", "expected a price in US dollars"),
+        ("price_gb_hour", "-0.1", "of 0 or more"),
+        ("spot_discount", "1.5", "a fraction from 0 to 1"),
+        ("sizes_headroom", "0.8", "a multiplier from 1 to 10"),
+    ],
+)
+def test_bad_price_and_sizing_settings_name_the_key(key: str, value: str, words: str):
+    from luigi_fargate.errors import UserError
+
+    with pytest.raises(UserError) as caught:
+        config.load({key: value})
+    assert caught.value.message.startswith(f"[luigi_fargate] {key}=") and words in caught.value.message
