@@ -32,5 +32,5 @@ def test_configuration_tables_are_generated_from_the_key_definitions():
     )
     assert proc.returncode == 0, proc.stderr
     doc = (REPO / "docs/configuration.md").read_text()
-    assert doc.count("<!-- keys:") == 5
+    assert doc.count("<!-- keys:") == 6
     assert proc.stdout == doc, "regenerate: python docs/config_reference.py --write"

@@ -23,6 +23,8 @@ SUBCOMMANDS = (
     "graph",
     "verify",
     "pools",
+    "sizes",
+    "cost",
     "ecs",
     "crontab",
     "locks",

@@ -24,6 +24,7 @@ GROUPS = {
     "tasks": "Task defaults (read at export, written into each task's settings)",
     "release": "Releases (`task-definitions`, `deploy`)",
     "locks": "Locks",
+    "cost": "Prices, sizing and cost (`sizes suggest`, `cost`; docs/sizing-and-cost.md)",
     "family": "Per family: `[luigi_fargate.family.<Family>]`",
 }
 
@@ -139,6 +140,21 @@ KEYS: dict[str, Key] = {
              "where the runner takes its lock; `$LUIGI_FARGATE_LOCK` and `--lock` win. When set, the task definition passes it to the "
              "containers as `$LUIGI_FARGATE_LOCK` (on Fargate each task is its own host, so only `luigid://` and `dynamodb://` keep two runs apart)",
              shown_default="a private folder on the host (docs/locks.md)"),
+        # --- prices, sizing and cost ---
+        _key("price_vcpu_hour", p.price, "cost", "US dollars, e.g. `0.04048`", "Fargate Linux/x86 on-demand price per vCPU-hour",
+             default=p.price("", "0.04048"), shown_default="`0.04048` (us-east-1)"),
+        _key("price_gb_hour", p.price, "cost", "US dollars, e.g. `0.004445`", "Fargate price per GB-hour of memory",
+             default=p.price("", "0.004445"), shown_default="`0.004445` (us-east-1)"),
+        _key("arm_discount", p.fraction, "cost", "a fraction from 0 to 1, e.g. `0.20`",
+             "how much less ARM64 (`cpu_architecture`) costs than x86 (an estimate: check the region's price list)",
+             default=p.fraction("", "0.20"), shown_default="`0.20`"),
+        _key("spot_discount", p.fraction, "cost", "a fraction from 0 to 1", "how much less FARGATE_SPOT costs than on-demand "
+             "(an estimate: Spot prices vary, AWS says up to 70 %)", default=p.fraction("", "0.70"), shown_default="`0.70`"),
+        _key("team_tag", p.text, "cost", "a tag key", "the cost-allocation tag `cost` reports teams by (from `tags`)", default="team"),
+        _key("sizes_headroom", p.headroom, "cost", "a multiplier of 1 or more, e.g. `1.25`",
+             "`sizes suggest`: room added above the measured percentile", default=1.25),
+        _key("sizes_min_runs", validators.positive_int, "cost", "whole number > 0",
+             "`sizes suggest`: fewer measured runs than this get no suggestion", default=5),
     )
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from luigi_fargate import validators
@@ -223,3 +224,35 @@ def lock_url(key: str, value: Any) -> str:
     if urlsplit(url).scheme not in BACKENDS or "://" not in url:
         raise fail(key, value, "a lock URL: dynamodb://TABLE?region=REGION, luigid://HOST:PORT or file://DIR")
     return url
+
+
+def price(key: str, value: Any) -> Decimal:
+    """A price in dollars, kept exact (Decimal): costs are summed exactly and rounded once, to the cent."""
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise fail(key, value, "a price in US dollars, e.g. 0.04048") from None
+    if not number.is_finite() or number < 0:
+        raise fail(key, value, "a price in US dollars of 0 or more, e.g. 0.04048")
+    return number
+
+
+def fraction(key: str, value: Any) -> Decimal:
+    """A discount as a fraction (0.20 = 20 % less), exact."""
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise fail(key, value, "a fraction from 0 to 1, e.g. 0.20 for 20 % less") from None
+    if not number.is_finite() or not 0 <= number <= 1:
+        raise fail(key, value, "a fraction from 0 to 1, e.g. 0.20 for 20 % less")
+    return number
+
+
+def headroom(key: str, value: Any) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise fail(key, value, "a multiplier of 1 or more, e.g. 1.25") from None
+    if not 1 <= number <= 10:
+        raise fail(key, value, "a multiplier from 1 to 10, e.g. 1.25 for 25 % above the measured use")
+    return number
