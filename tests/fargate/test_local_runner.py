@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from airflow_bridge.operators.local import LuigiLocalOperator
 from luigi_fargate.exit_codes import ExitCode, describe
-from tests.conftest import base_env
+from tests.conftest import base_env, luigi_fargate
 
 EXPORTED_ID = "Announces_2026_11_01_0000000000"
 
@@ -89,6 +89,22 @@ def test_a_runner_killed_by_a_signal_is_told_in_words_with_its_last_lines(tmp_pa
     head, _, tail = message.partition("\nlast ")
     assert f"step 1 of {this_runs_id()} done" in tail  # printed, not flushed, before the kill
     assert not message.rstrip().endswith("lines:")
+
+
+def test_in_a_real_airflow_run_the_message_names_the_runs_id_and_the_runner_gets_its_ids(airflow_home: Any, tmp_path: Path) -> None:
+    """Exported for 2026-11-01, run for 2026-12-03 by ``airflow dags test``: another Luigi task id."""
+    proc = luigi_fargate("export", "tests.fargate.local_tasks.Announces", "--date", "2026-11-01", "--out", str(airflow_home.dags))
+    assert proc.returncode == 0, proc.stderr
+    run = airflow_home.dags_test("local_tasks_announces", "2026-12-03", LOCAL_TASKS_DIR=str(tmp_path),
+                                 LUIGI_FARGATE_LOCK=f"file://{tmp_path / 'locks'}")  # fmt: skip
+    log = run.stdout + run.stderr
+    assert "Luigi task Announces (Announces_2026_12_03_" in log, log[-4000:]
+    assert "Announces_2026_11_01_" not in log.split("Luigi task Announces (", 1)[1].splitlines()[0]
+    env = json.loads((tmp_path / "env.json").read_text())
+    assert env["AIRFLOW_CTX_DAG_ID"] == "local_tasks_announces"
+    assert env["AIRFLOW_CTX_DAG_RUN_ID"].startswith("manual__")  # `dags test` names the run after now
+    assert env["AIRFLOW_CTX_TASK_ID"] == "Announces"
+    assert (env["AIRFLOW_CTX_TRY_NUMBER"], env["LUIGI_FARGATE_MAP_INDEX"]) == ("1", "-1")
 
 
 SIGNALS = sorted(set(range(1, 65)) - {s for s in range(1, 65) if 128 + s == ExitCode.TERMINATED})
