@@ -572,6 +572,7 @@ class LuigiFargateOperator(LuigiTaskMixin, ResumableJobMixin, EcsRunTaskOperator
         outcome: EcsOutcome = classify(task, self.container_name)
         if cursor is not None and cursor.run_task_id and not self.run_task_id:
             self.run_task_id = cursor.run_task_id  # read by the trigger, in the triggerer
+            self.log.info("Luigi task id of this run: %s", self.run_task_id)
         if outcome.out_of_memory:
             self._record_out_of_memory(context, task)
         if outcome.succeeded:
