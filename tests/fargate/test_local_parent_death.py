@@ -12,10 +12,17 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import BIN, luigi_fargate
+from tests.locks.conftest import LuigidServers
+
+#: A lease much longer than the test: a retry that finds the lock free proves the runner released it.
+LEASE_SECONDS = 120
 
 
 def ledger_pid(ledger: Path, what: str) -> int | None:
@@ -39,10 +46,23 @@ def parent_of(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
-def test_the_runner_dies_with_its_airflow_task_process(airflow_home: Any, tmp_path: Path) -> None:
-    data, ledger, locks = tmp_path / "data", tmp_path / "ledger.txt", tmp_path / "locks"
+@pytest.fixture(params=["file", "luigid"])
+def lock_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "file":
+        yield f"file://{tmp_path / 'locks'}"
+        return
+    servers = LuigidServers(tmp_path / "luigid")
+    (tmp_path / "luigid").mkdir()
+    try:
+        yield servers.url(LEASE_SECONDS)
+    finally:
+        servers.stop()
+
+
+def test_the_runner_dies_with_its_airflow_task_process(airflow_home: Any, tmp_path: Path, lock_url: str) -> None:
+    data, ledger = tmp_path / "data", tmp_path / "ledger.txt"
     data.mkdir()
-    env = {"SHIM_DATA": str(data), "SHIM_LEDGER": str(ledger), "LUIGI_FARGATE_LOCK": f"file://{locks}"}
+    env = {"SHIM_DATA": str(data), "SHIM_LEDGER": str(ledger), "LUIGI_FARGATE_LOCK": lock_url}
     proc = luigi_fargate("export", "shim_tasks.Slow", "--out", str(airflow_home.dags))
     assert proc.returncode == 0, proc.stderr
     airflow = subprocess.Popen(
@@ -64,7 +84,7 @@ def test_the_runner_dies_with_its_airflow_task_process(airflow_home: Any, tmp_pa
         assert time.monotonic() - killed_at < 5
         assert ledger_pid(ledger, "cleanup Slow") == runner  # SIGTERM: the task's own cleanup ran
         assert not (data / "slow.txt").exists()  # no output written after Airflow lost the task
-        # The lock went with the runner: the next try runs at once (it would fail, exit 7, if held).
+        # The runner released its lock: the next try runs at once (exit 7 if it were still held).
         retry = luigi_fargate("run", "--allow-any", "--on-locked", "fail", "shim_tasks", "Slow", "--seconds", "0",
                               env={**os.environ, **airflow_home.env(**env)})  # fmt: skip
         assert retry.returncode == 0, retry.stderr
