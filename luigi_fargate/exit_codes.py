@@ -6,6 +6,7 @@ what a container's exit code means.
 
 from __future__ import annotations
 
+import signal
 from enum import IntEnum
 
 
@@ -33,17 +34,49 @@ MEANINGS: dict[int, str] = {
     ExitCode.GRAPH_MISMATCH: "graph no longer matches the exported spec: re-export the pipeline",
     ExitCode.NOT_IN_THIS_RUN: "skipped: Luigi's graph for this run date does not contain this task; nothing was run",
     ExitCode.TERMINATED: "terminated by SIGTERM (stopped, Spot interruption or timeout)",
-    137: "killed by SIGKILL (out of memory, or not stopped within the stop timeout)",
     1: "crashed: unexpected error in the runner (see the log)",
 }
 
+#: Exit codes above this are a shell's or a container runtime's "killed by signal (code - 128)".
+SIGNAL_EXIT_BASE = 128
+
+#: What a signal usually means for a runner, in the words a person on call needs.
+SIGNAL_MEANINGS: dict[int, str] = {
+    signal.SIGKILL: "likely out of memory or stopped by Airflow",
+    signal.SIGTERM: "stopped (by Airflow, ECS or a person) before the runner could exit on its own",
+    signal.SIGINT: "interrupted (Ctrl-C)",
+    signal.SIGHUP: "its terminal or parent session went away",
+    signal.SIGSEGV: "crashed in native code (a C extension or the interpreter)",
+    signal.SIGBUS: "crashed in native code (bad memory access)",
+    signal.SIGABRT: "aborted (a native library called abort())",
+    signal.SIGPIPE: "wrote to a closed pipe (its reader went away)",
+    signal.SIGXCPU: "over its CPU-time limit",
+}
+
+
+def killed_by(signum: int) -> str:
+    """``killed by signal N (SIGNAME: what it usually means)`` for any signal number."""
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        return f"killed by signal {signum}"
+    meaning = SIGNAL_MEANINGS.get(signum, "sent by another process or the kernel")
+    return f"killed by signal {signum} ({name}: {meaning})"
+
 
 def describe(code: int | None) -> str:
-    """Human words for an exit code, for Airflow task logs and failure messages."""
+    """Human words for an exit code, for Airflow task logs and failure messages.
+
+    143 keeps the runner's own meaning (it exits 143 after its SIGTERM
+    handling); ECS's 137 gets stronger words only from ``ecs_outcome``, where
+    ECS's OutOfMemoryError says whether it really was memory.
+    """
     if code is None:
         return "no exit code (the container did not run or was lost)"
     if code in MEANINGS:
         return f"exit {code}: {MEANINGS[code]}"
-    if code > 128:
-        return f"exit {code}: killed by signal {code - 128}"
+    if code < 0:  # subprocess's way of saying "killed by signal -code"
+        return f"exit {code}: {killed_by(-code)}"
+    if code > SIGNAL_EXIT_BASE:  # a shell's or a container runtime's way of saying the same
+        return f"exit {code}: {killed_by(code - SIGNAL_EXIT_BASE)}"
     return f"exit {code}: unexpected exit code"

@@ -70,9 +70,13 @@ def task_summary(task: dict[str, Any]) -> dict[str, Any]:
         {k: c[k] for k in ("name", "lastStatus", "exitCode", "reason") if c.get(k) is not None}
         for c in task.get("containers") or []
     ]
-    keys = ("taskArn", "lastStatus", "desiredStatus", "stopCode", "stoppedReason", "capacityProviderName", "launchType")
+    keys = ("taskArn", "lastStatus", "desiredStatus", "stopCode", "stoppedReason", "capacityProviderName", "launchType", "cpu", "memory")
     summary: dict[str, Any] = {k: task[k] for k in keys if task.get(k) is not None}
     summary["containers"] = containers
+    overrides = task.get("overrides") or {}
+    for key in ("cpu", "memory"):  # the task's size (what an out-of-memory retry steps up from)
+        if key not in summary and overrides.get(key) is not None:
+            summary[key] = overrides[key]
     return summary
 
 

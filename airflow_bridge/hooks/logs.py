@@ -16,6 +16,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from luigi_fargate.spec.runner_log import task_id_from_line
+
 #: Log lines quoted in a failure message.
 TAIL_LINES = 20
 #: Characters kept of one quoted line (events travel in the trigger event, stored in the metadata DB).
@@ -43,6 +45,8 @@ class LogCursor:
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
     #: True once a read returned "no such stream" (not created yet, or the task never started).
     stream_missing: bool = False
+    #: This run's Luigi task id, from the runner's task event (its first line), once read.
+    run_task_id: str | None = None
 
     def read_page(self, client: Any) -> LogPage:
         """One GetLogEvents call from the cursor on. Raises what boto3 raises, except a missing stream."""
@@ -64,6 +68,8 @@ class LogCursor:
         if next_token:
             self.token = next_token
         self.tail.extend(line[:TAIL_LINE_CHARS] for line in lines)
+        if self.run_task_id is None:
+            self.run_task_id = next(filter(None, map(task_id_from_line, lines)), None)
         return LogPage(lines, at_end)
 
     def last_lines(self, client: Any, limit: int = TAIL_LINES) -> list[str]:
@@ -79,10 +85,11 @@ class LogCursor:
         return [e["message"].rstrip("\n")[:TAIL_LINE_CHARS] for e in response.get("events", [])]
 
     def to_event(self, complete: bool) -> dict[str, Any]:
-        return {"group": self.group, "stream": self.stream, "token": self.token, "tail": list(self.tail), "complete": complete}
+        return {"group": self.group, "stream": self.stream, "token": self.token, "tail": list(self.tail), "complete": complete,
+                "run_task_id": self.run_task_id}
 
     @classmethod
     def from_event(cls, data: dict[str, Any]) -> LogCursor:
-        cursor = cls(str(data["group"]), str(data["stream"]), data.get("token"))
+        cursor = cls(str(data["group"]), str(data["stream"]), data.get("token"), run_task_id=data.get("run_task_id"))
         cursor.tail.extend(str(line) for line in data.get("tail") or [])
         return cursor

@@ -47,6 +47,8 @@ class EcsOutcome:
     words: str
     #: True for a Fargate Spot interruption (the operator may rerun it on on-demand capacity).
     spot_interrupted: bool = False
+    #: True when ECS reported OutOfMemoryError (the next try may ask for more memory).
+    out_of_memory: bool = False
 
 
 def _start_failure_words(reason: str) -> str:
@@ -84,6 +86,7 @@ def _killed_words(code: int, container_reason: str, stopped_reason: str) -> EcsO
             False, False, code,
             f"out of memory (exit {code}, killed by SIGKILL): raise this family's memory "
             "([luigi_fargate.family.<Family>] memory or fargate_memory); ECS says: " + (container_reason or stopped_reason),
+            out_of_memory=True,
         )  # fmt: skip
     why = f"; ECS says: {container_reason or stopped_reason}" if (container_reason or stopped_reason) else ""
     return EcsOutcome(

@@ -19,6 +19,11 @@ builds the RunTask request. This class adds what it lacks:
   state first, and the next try reattaches;
 - RunTask throttling, capacity and vCPU-quota failures retried with backoff;
   a Spot interruption rerun on on-demand capacity when configured;
+- **out-of-memory retries**: the try after an OOM stop asks for the next
+  Fargate size up, within ``oom_memory_ceiling``
+  (:mod:`airflow_bridge.operators.fargate_memory`);
+- the container learns where it runs in Airflow (``AIRFLOW_CTX_*``, the map
+  index) and the size it was given, for the runner's events;
 - failures in words (:mod:`airflow_bridge.operators.ecs_outcome`), with the
   last log lines and console links to the task and its log stream.
 
@@ -28,6 +33,7 @@ imports it only for specs whose runner is ``fargate``.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import threading
 import time
@@ -58,7 +64,7 @@ from airflow_bridge.hooks.logs import TAIL_LINES, LogCursor
 from airflow_bridge.hooks.retry import SERVER_CODES, THROTTLING_CODES, Backoff, describe_error, is_transient
 from airflow_bridge.links.ecs import EcsTaskLink, cluster_name, ecs_task_id
 from airflow_bridge.links.logs import log_stream_fields, log_stream_url
-from airflow_bridge.operators.base import LuigiTaskMixin
+from airflow_bridge.operators.base import LuigiTaskMixin, airflow_context_env
 from airflow_bridge.operators.ecs_outcome import (
     QUOTA_FAILURE,
     SIGKILL_EXIT,
@@ -66,6 +72,7 @@ from airflow_bridge.operators.ecs_outcome import (
     classify,
     is_retryable_start_failure,
 )
+from airflow_bridge.operators.fargate_memory import TaskSize, record_oom, size_after_oom
 from airflow_bridge.operators.fargate_wait import (
     KillRequested,
     Stopped,
@@ -76,6 +83,7 @@ from airflow_bridge.operators.fargate_wait import (
 )
 from airflow_bridge.operators.outcome import raise_for_exit_code
 from airflow_bridge.triggers.ecs import EcsTaskStoppedTrigger
+from luigi_fargate.spec.runner_log import SIZE_CPU_ENV, SIZE_MEMORY_ENV
 from luigi_fargate.validators import tag_safe
 
 #: task_state_store key of the token sent with the last RunTask ({"token": ..., "arn": ... or None}).
@@ -116,6 +124,19 @@ def on_demand(strategy: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     return out
 
 
+def with_environment(overrides: dict[str, Any] | None, container: str | None, env: dict[str, str]) -> dict[str, Any]:
+    """A copy of RunTask ``overrides`` whose container override also sets ``env`` (replacing equal names)."""
+    out = copy.deepcopy(overrides or {})
+    containers = out.setdefault("containerOverrides", [])
+    target = next((c for c in containers if c.get("name") == container), None) or (containers[0] if containers else None)
+    if target is None:
+        target = {"name": container}
+        containers.append(target)
+    kept = [e for e in target.get("environment") or [] if e.get("name") not in env]
+    target["environment"] = kept + [{"name": k, "value": v} for k, v in sorted(env.items())]
+    return out
+
+
 class Start(Enum):
     """What one RunTask attempt came to."""
 
@@ -136,6 +157,7 @@ class LuigiFargateOperator(LuigiTaskMixin, ResumableJobMixin, EcsRunTaskOperator
     :param get_log_events_per_second: account-wide GetLogEvents budget of the shared log reader
     :param triggerers: triggerer processes that share those budgets
     :param spot_fallback_to_on_demand: rerun a Spot-interrupted task at once on on-demand Fargate
+    :param oom_memory_ceiling: MiB a retry after an out-of-memory stop may ask for (0: no bigger retries)
     All other parameters are ``EcsRunTaskOperator``'s; ``deferrable`` defaults to True.
     """
 
@@ -155,6 +177,7 @@ class LuigiFargateOperator(LuigiTaskMixin, ResumableJobMixin, EcsRunTaskOperator
         get_log_events_per_second: float = 10.0,
         triggerers: int = 1,
         spot_fallback_to_on_demand: bool = False,
+        oom_memory_ceiling: int = 30720,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("deferrable", True)
@@ -170,6 +193,9 @@ class LuigiFargateOperator(LuigiTaskMixin, ResumableJobMixin, EcsRunTaskOperator
         self.get_log_events_per_second = get_log_events_per_second
         self.triggerers = triggerers
         self.spot_fallback_to_on_demand = spot_fallback_to_on_demand
+        self.oom_memory_ceiling = oom_memory_ceiling
+        self._run_env: dict[str, str] = {}
+        self._oom_checked = False
         self._kill: threading.Event | None = None  # made per run: operators are copied, events can't be
         self._token_offset = 0
         self._start_problem = ""
@@ -178,7 +204,10 @@ class LuigiFargateOperator(LuigiTaskMixin, ResumableJobMixin, EcsRunTaskOperator
 
     def execute(self, context: Any) -> Any:
         self._kill = threading.Event()
-        self.log.info("Luigi task %s -> ECS cluster %s, task definition %s", self.luigi_label, self.cluster, self.task_definition)
+        self.log.info(
+            "Luigi task %s (exported as %s) -> ECS cluster %s, task definition %s; the runner's first line names this run's id",
+            self.luigi_family, self.luigi_label, self.cluster, self.task_definition,
+        )
         try:
             return self.execute_resumable(context)
         except AirflowTaskTimeout:  # raised wherever the run was, by Airflow's execution_timeout alarm
@@ -192,6 +221,8 @@ class LuigiFargateOperator(LuigiTaskMixin, ResumableJobMixin, EcsRunTaskOperator
         self._started_by = started_by(ti)
         if store is not None and store.get(ON_DEMAND_KEY):
             self.capacity_provider_strategy = on_demand(self.capacity_provider_strategy)
+        self._size_after_oom(store)
+        self._run_env = self._container_environment(context)
         previous = (store.get(CLIENT_TOKEN_KEY) if store is not None else None) or {}
         resend: str | None = None
         if previous.get("token") and not previous.get("arn"):
@@ -215,7 +246,34 @@ class LuigiFargateOperator(LuigiTaskMixin, ResumableJobMixin, EcsRunTaskOperator
                 resend = token
             if attempt + 1 < self.start_attempts:
                 self._pause_before_start(attempt)
-        raise AirflowException(f"Luigi task {self.luigi_label}: RunTask gave up after {self.start_attempts} tries: {self._start_problem}")
+        raise AirflowException(f"Luigi task {self.luigi_task_words}: RunTask gave up after {self.start_attempts} tries: {self._start_problem}")
+
+    def _asked_size(self) -> TaskSize | None:
+        return TaskSize.from_fields(self.overrides)
+
+    def _size_after_oom(self, store: Any) -> None:
+        """After an out-of-memory stop of this task instance, ask for the next size up (and say so)."""
+        if self._oom_checked:  # once per try: a relaunch on on-demand capacity keeps this try's size
+            return
+        self._oom_checked = True
+        retry = size_after_oom(store, self._asked_size(), self.oom_memory_ceiling)
+        if retry is None:
+            return
+        self.log.warning("Luigi task %s: %s", self.luigi_family, retry.words)
+        if retry.size is not None:
+            self.overrides = {**(self.overrides or {}), "cpu": str(retry.size.cpu), "memory": str(retry.size.memory)}
+
+    def _container_environment(self, context: Any) -> dict[str, str]:
+        """What the runner reads about its run: Airflow's ids (for its events) and the size asked for (usage)."""
+        env = airflow_context_env(context)
+        size = self._asked_size()
+        if size is not None:
+            env[SIZE_CPU_ENV], env[SIZE_MEMORY_ENV] = str(size.cpu), str(size.memory)
+        return env
+
+    def _record_out_of_memory(self, context: Any, task: dict[str, Any]) -> None:
+        """The size an OOM-stopped task had (as ECS describes it, else as this try asked), for the next try."""
+        record_oom(context.get("task_state_store"), TaskSize.from_fields(task) or self._asked_size())
 
     @staticmethod
     def _record_token(store: Any, token: str, arn: str | None) -> None:
@@ -230,7 +288,7 @@ class LuigiFargateOperator(LuigiTaskMixin, ResumableJobMixin, EcsRunTaskOperator
             if is_retryable_start_failure(reasons):
                 self._start_problem = f"RunTask failures: {reasons}"
                 return Start.RETRY_NEW_TOKEN
-            raise AirflowException(f"Luigi task {self.luigi_label}: ECS could not start the task: {reasons}") from None
+            raise AirflowException(f"Luigi task {self.luigi_task_words}: ECS could not start the task: {reasons}") from None
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             message = exc.response.get("Error", {}).get("Message", "")
@@ -257,7 +315,7 @@ class LuigiFargateOperator(LuigiTaskMixin, ResumableJobMixin, EcsRunTaskOperator
         delay = self.start_backoff_seconds * (2**attempt)
         self.log.warning("%s; trying again in %.0f s (try %d of %d)", self._start_problem, delay, attempt + 2, self.start_attempts)
         if self._kill is not None and self._kill.wait(delay):
-            raise AirflowException(f"Luigi task {self.luigi_label}: stopped while waiting to start the ECS task")
+            raise AirflowException(f"Luigi task {self.luigi_task_words}: stopped while waiting to start the ECS task")
         if self._kill is None:
             time.sleep(delay)
 
@@ -270,6 +328,8 @@ class LuigiFargateOperator(LuigiTaskMixin, ResumableJobMixin, EcsRunTaskOperator
         def add_fields(params: dict[str, Any], **_: Any) -> None:
             params["clientToken"] = token
             params["enableECSManagedTags"] = self.enable_ecs_managed_tags
+            if self._run_env:
+                params["overrides"] = with_environment(params.get("overrides"), self.container_name, self._run_env)
 
         if self.tags:  # rendered run-time values (run ids) must be valid tag values too
             self.tags = {k: tag_safe(str(v)) for k, v in self.tags.items()}
@@ -302,6 +362,8 @@ class LuigiFargateOperator(LuigiTaskMixin, ResumableJobMixin, EcsRunTaskOperator
             return status
         outcome = classify(task_summary(task), self.container_name)
         self.log.info("ECS task %s from an earlier try stopped: %s", arn, outcome.words)
+        if outcome.out_of_memory:  # that try's worker may have died before it saw this
+            self._record_out_of_memory(context, task_summary(task))
         return "SUCCEEDED" if outcome.succeeded else "FAILED"
 
     def _describe_one(self, arn: str) -> dict[str, Any] | None:
@@ -312,7 +374,7 @@ class LuigiFargateOperator(LuigiTaskMixin, ResumableJobMixin, EcsRunTaskOperator
                 return describe_tasks(self.client, self.cluster, [arn]).found.get(arn)
             except Exception as exc:
                 if not is_transient(exc) or attempt + 1 == DESCRIBE_TRIES:
-                    raise AirflowException(f"Luigi task {self.luigi_label}: can't read ECS task {arn}: {describe_error(exc)}") from exc
+                    raise AirflowException(f"Luigi task {self.luigi_task_words}: can't read ECS task {arn}: {describe_error(exc)}") from exc
                 time.sleep(backoff.next_delay())
         return None
 
@@ -381,13 +443,15 @@ class LuigiFargateOperator(LuigiTaskMixin, ResumableJobMixin, EcsRunTaskOperator
             self._on_kill_request(context)
             raise
         except TaskGone as exc:
-            raise AirflowException(f"Luigi task {self.luigi_label}: {exc}; its outcome is unknown") from None
+            raise AirflowException(f"Luigi task {self.luigi_task_words}: {exc}; its outcome is unknown") from None
         except WaitAbandoned as exc:
             self._stop_ecs_task("luigi-fargate could not watch the task")
-            raise AirflowException(f"Luigi task {self.luigi_label}: can't watch ECS task {self.arn}: {exc}; stopped it") from None
+            raise AirflowException(f"Luigi task {self.luigi_task_words}: can't watch ECS task {self.arn}: {exc}; stopped it") from None
 
     def _emit(self, line: str) -> None:
         self.log.info("[%s] %s", self.container_name, line)
+        if self.note_runner_line(line):
+            self.log.info("Luigi task id of this run: %s", self.run_task_id)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> None:
         """Resume after the trigger: the log lines it hadn't read yet, then the verdict from its event."""
@@ -404,11 +468,11 @@ class LuigiFargateOperator(LuigiTaskMixin, ResumableJobMixin, EcsRunTaskOperator
             return None
         if status == "missing":
             raise AirflowException(
-                f"Luigi task {self.luigi_label}: ECS task {self.arn} is gone from cluster {self.cluster} "
+                f"Luigi task {self.luigi_task_words}: ECS task {self.arn} is gone from cluster {self.cluster} "
                 "(stopped tasks are kept about an hour); its outcome is unknown, so Airflow retries it"
             )
         self._stop_ecs_task("luigi-fargate could not watch the task")
-        raise AirflowException(f"Luigi task {self.luigi_label}: waiting for ECS task {self.arn} failed: {event.get('message', event)}; stopped it")
+        raise AirflowException(f"Luigi task {self.luigi_task_words}: waiting for ECS task {self.arn} failed: {event.get('message', event)}; stopped it")
 
     def _finish_log(self, log_event: dict[str, Any] | None) -> tuple[LogCursor | None, bool]:
         """Read what the trigger left unread (from its position on); errors only cost log lines."""
@@ -436,11 +500,11 @@ class LuigiFargateOperator(LuigiTaskMixin, ResumableJobMixin, EcsRunTaskOperator
         state = self._task_instance_state(context)
         if state in (None, STILL_RUNNING):
             raise AirflowException(
-                f"Luigi task {self.luigi_label}: this worker is stopping (task instance {state or 'state unknown'}); "
+                f"Luigi task {self.luigi_task_words}: this worker is stopping (task instance {state or 'state unknown'}); "
                 f"ECS task {self.arn} keeps running and the next try reattaches to it"
             )
         self._stop_ecs_task(f"Airflow task instance is {state} (stopped from Airflow)")
-        raise AirflowException(f"Luigi task {self.luigi_label}: stopped ECS task {self.arn}: the Airflow task instance is {state}")
+        raise AirflowException(f"Luigi task {self.luigi_task_words}: stopped ECS task {self.arn}: the Airflow task instance is {state}")
 
     def _task_instance_state(self, context: Any) -> str | None:
         from airflow_bridge.hooks.airflow_state import task_instance_state
@@ -499,13 +563,18 @@ class LuigiFargateOperator(LuigiTaskMixin, ResumableJobMixin, EcsRunTaskOperator
             self.log.warning("the trigger failed while ECS task %s is %s: waiting again", self.arn, task.get("lastStatus"))
             self._defer(context)
         self._stop_ecs_task("luigi-fargate could not watch the task (its trigger kept failing)")
-        raise AirflowException(f"Luigi task {self.luigi_label}: the trigger watching ECS task {self.arn} kept failing; stopped it")
+        raise AirflowException(f"Luigi task {self.luigi_task_words}: the trigger watching ECS task {self.arn} kept failing; stopped it")
 
     # --- verdict, logs, links -------------------------------------------------
 
     def _conclude(self, context: Any, task: dict[str, Any], cursor: LogCursor | None, log_complete: bool) -> str | None:
         """None on success; the new ARN after a Spot interruption rerun on on-demand; else raise in words."""
         outcome: EcsOutcome = classify(task, self.container_name)
+        if cursor is not None and cursor.run_task_id and not self.run_task_id:
+            self.run_task_id = cursor.run_task_id  # read by the trigger, in the triggerer
+            self.log.info("Luigi task id of this run: %s", self.run_task_id)
+        if outcome.out_of_memory:
+            self._record_out_of_memory(context, task)
         if outcome.succeeded:
             self.log.info("ECS task %s: %s", self.arn, outcome.words)
             return None

@@ -78,6 +78,7 @@ def waiting_arguments(runner: FargateRunner) -> dict[str, Any]:
         "get_log_events_per_second": runner.get_log_events_per_second,
         "triggerers": runner.triggerers,
         "spot_fallback_to_on_demand": runner.spot_fallback_to_on_demand,
+        "oom_memory_ceiling": runner.oom_memory_ceiling,
     }
 
 

@@ -2,6 +2,19 @@
 
 It is the embedded default and runs the very command a Fargate container
 gets, so a pipeline behaves the same on a laptop and on ECS.
+
+The runner gets its own session (``on_kill`` signals the whole group), so
+nothing ties it to the Airflow task process: when that process dies
+(SIGKILL, the OOM killer), a runner would go on and write its outputs after
+Airflow marked the task failed, where no ``on_kill`` can reach it. On Linux
+the runner is therefore started through :data:`PARENT_GUARD`, which asks the
+kernel for SIGTERM when its parent dies (``prctl(PR_SET_PDEATHSIG)``), checks
+that the parent is still the Airflow task process (the death may come before
+the request), and execs the runner: same pid, no extra process. SIGTERM, not
+SIGKILL, so the runner's own stop handling runs: the task's cleanup, the lock
+released at once (the runner's watchdog ends it 25 s later whatever happens).
+The request is made in the child after fork, not in ``preexec_fn``, which is
+unsafe in a process with threads (Airflow's task process has some).
 """
 
 from __future__ import annotations
@@ -15,13 +28,35 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_bridge.operators.base import LuigiTaskMixin
+from airflow_bridge.operators.base import LuigiTaskMixin, airflow_context_env
 from airflow_bridge.operators.outcome import raise_for_exit_code
 from luigi_fargate.spec import LocalRunner, PipelineSpec, TaskNode
 from luigi_fargate.spec.params import runner_argv, templated_tokens
 
 #: Seconds between SIGTERM and SIGKILL when Airflow stops the task (Fargate's default too).
 STOP_TIMEOUT = 30
+#: Runner log lines kept for a failure message.
+TAIL_LINES = 20
+
+#: ``python -c PARENT_GUARD PARENT_PID ARGV...``: die with the parent (see the module docstring), then exec ARGV.
+PARENT_GUARD = """
+import ctypes, os, signal, sys
+PR_SET_PDEATHSIG = 1
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+except (OSError, AttributeError):
+    pass
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(143)
+os.execv(sys.argv[2], sys.argv[2:])
+"""
+
+
+def guarded(cmd: list[str]) -> list[str]:
+    """``cmd`` started so that it receives SIGTERM when this process dies (Linux; elsewhere ``cmd`` as is)."""
+    if not sys.platform.startswith("linux"):
+        return cmd
+    return [sys.executable, "-c", PARENT_GUARD, str(os.getpid()), *cmd]
 
 
 def runner_command(module: str, family: str, args: list[str], allow: str | None, options: list[str]) -> list[str]:
@@ -66,19 +101,23 @@ class LuigiLocalOperator(LuigiTaskMixin, BaseOperator):
     def execute(self, context: Any) -> None:
         cmd = self.command()
         self.log.info("running: %s", subprocess.list2cmdline(cmd))
-        env = {**os.environ, **self.env_vars}
+        # Unbuffered: a runner killed by a signal has written every line it printed, for the message.
+        env = {**os.environ, **airflow_context_env(context), **self.env_vars, "PYTHONUNBUFFERED": "1"}
         tail: list[str] = []
         self._proc = subprocess.Popen(  # argv list, never a shell
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=self.cwd,
+            guarded(cmd), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=self.cwd,
             start_new_session=True,
         )  # fmt: skip
         assert self._proc.stdout is not None
         for line in self._proc.stdout:
             line = line.rstrip("\n")
             self.log.info("%s", line)
-            tail = (tail + [line])[-20:]
+            if self.note_runner_line(line):
+                self.log.info("Luigi task id of this run: %s", self.run_task_id)
+            tail = (tail + [line])[-TAIL_LINES:]
         code = self._proc.wait()
-        raise_for_exit_code(code, self.luigi_task_words, "last lines:\n" + "\n".join(tail) if code else "")
+        detail = f"last {len(tail)} lines:\n" + "\n".join(tail) if code and tail else ""
+        raise_for_exit_code(code, self.luigi_task_words, detail)
 
     def on_kill(self) -> None:
         proc = self._proc

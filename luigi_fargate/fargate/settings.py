@@ -85,6 +85,8 @@ class FargateSettings:
     triggerers: int = 1
     #: Rerun a task that Fargate Spot interrupted at once on on-demand FARGATE capacity.
     spot_fallback_to_on_demand: bool = False
+    #: After an out-of-memory stop the retry asks for the next size up, at most this many MiB (0: off).
+    oom_memory_ceiling: int = 30720
     #: The account's Fargate vCPU quotas: when set, tasks queue in Airflow pools sized to them.
     fargate_vcpu_quota: int | None = None
     fargate_spot_vcpu_quota: int | None = None
@@ -114,6 +116,7 @@ class FargateSettings:
             get_log_events_per_second=self.get_log_events_per_second,
             triggerers=self.triggerers,
             spot_fallback_to_on_demand=self.spot_fallback_to_on_demand,
+            oom_memory_ceiling=self.oom_memory_ceiling,
         )
 
 
@@ -121,7 +124,7 @@ class FargateSettings:
 _COPIED = (
     "assign_public_ip", "log_group", "log_stream_prefix", "capacity", "tags", "owner", "aws_conn_id", "poll_seconds",
     "start_attempts", "start_backoff_seconds", "deferrable", "runner_options", "describe_tasks_per_second",
-    "get_log_events_per_second", "triggerers", "spot_fallback_to_on_demand", "fargate_vcpu_quota", "fargate_spot_vcpu_quota",
+    "get_log_events_per_second", "triggerers", "spot_fallback_to_on_demand", "oom_memory_ceiling", "fargate_vcpu_quota", "fargate_spot_vcpu_quota",
 )  # fmt: skip
 
 

@@ -170,6 +170,8 @@ class FargateRunner:
     triggerers: int = 1
     #: A task Fargate Spot interrupted reruns at once on on-demand FARGATE.
     spot_fallback_to_on_demand: bool = False
+    #: After ECS stops a task out of memory, its retry asks for the next Fargate size up, at most this many MiB (0: off).
+    oom_memory_ceiling: int = 30720
     #: Options of ``luigi-fargate run`` before MODULE (e.g. ``--lock dynamodb://locks``).
     runner_options: list[str] = field(default_factory=list)
     #: The definition this spec used before the last ``deploy`` (for ``deploy --rollback``).

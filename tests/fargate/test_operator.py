@@ -28,7 +28,19 @@ def test_run_task_request_is_exactly_what_the_spec_says(fargate: FakeFargate, tm
         "taskDefinition": "luigi-pipelines",
         "overrides": {
             "containerOverrides": [
-                {"name": "luigi", "command": ["examples.pipeline", "ExchangeRates", "--date=2026-11-01"]}
+                {
+                    "name": "luigi", "command": ["examples.pipeline", "ExchangeRates", "--date=2026-11-01"],
+                    # where the run sits in Airflow, and the size it was given (the runner's events report both)
+                    "environment": [
+                        {"name": "AIRFLOW_CTX_DAG_ID", "value": "ledger"},
+                        {"name": "AIRFLOW_CTX_DAG_RUN_ID", "value": driver.RUN_ID},
+                        {"name": "AIRFLOW_CTX_TASK_ID", "value": specs.TASK},
+                        {"name": "AIRFLOW_CTX_TRY_NUMBER", "value": "1"},
+                        {"name": "LUIGI_FARGATE_CPU", "value": "1024"},
+                        {"name": "LUIGI_FARGATE_MAP_INDEX", "value": "-1"},
+                        {"name": "LUIGI_FARGATE_MEMORY", "value": "3072"},
+                    ],
+                }
             ],
             "cpu": "1024",
             "memory": "3072",
@@ -93,7 +105,7 @@ def test_failures_are_told_in_words_with_the_last_log_lines(
     with AutoStop(fargate, [outcome]), pytest.raises(AirflowException) as failure:
         driver.run(spec, specs.TASK, tmp_path / "state.json")
     message = str(failure.value)
-    assert message.startswith("Luigi task ExchangeRates (ExchangeRates_2026_11_01_abc): ")
+    assert message.startswith("Luigi task ExchangeRates (exported as ExchangeRates_2026_11_01_abc; this run's id was not reported): ")
     for word in words:
         assert word in message
     assert isinstance(failure.value, AirflowFailException) is final
