@@ -56,7 +56,8 @@ def guarded(cmd: list[str]) -> list[str]:
     """``cmd`` started so that it receives SIGTERM when this process dies (Linux; elsewhere ``cmd`` as is)."""
     if not sys.platform.startswith("linux"):
         return cmd
-    return [sys.executable, "-c", PARENT_GUARD, str(os.getpid()), *cmd]
+    # -I: the guard imports only the standard library, never a module from the working directory or PYTHONPATH.
+    return [sys.executable, "-I", "-c", PARENT_GUARD, str(os.getpid()), *cmd]
 
 
 def runner_command(module: str, family: str, args: list[str], allow: str | None, options: list[str]) -> list[str]:
@@ -120,14 +121,23 @@ class LuigiLocalOperator(LuigiTaskMixin, BaseOperator):
         raise_for_exit_code(code, self.luigi_task_words, detail)
 
     def on_kill(self) -> None:
+        """SIGTERM to the runner's whole process group (what its task started too), SIGKILL after STOP_TIMEOUT."""
         proc = self._proc
         if proc is None or proc.poll() is not None:
             return
-        proc.send_signal(signal.SIGTERM)
+        _signal_group(proc, signal.SIGTERM)
         try:
             proc.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            _signal_group(proc, signal.SIGKILL)
+
+
+def _signal_group(proc: subprocess.Popen[str], sig: signal.Signals) -> None:
+    """The runner leads its own session (start_new_session), so its group id is its pid."""
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def make_local_task(*, node: TaskNode, spec: PipelineSpec, spec_path: str, dag: Any) -> BaseOperator:

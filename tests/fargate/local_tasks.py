@@ -24,7 +24,7 @@ DIR = Path(os.environ.get("LOCAL_TASKS_DIR", "local-tasks"))
 
 class Announces(luigi.Task):
     date = luigi.DateParameter()
-    then = luigi.ChoiceParameter(choices=["fail", "sleep"], default="fail", significant=False)
+    then = luigi.ChoiceParameter(choices=["fail", "sleep", "spawn"], default="fail", significant=False)
 
     def output(self) -> luigi.LocalTarget:
         return luigi.LocalTarget(str(DIR / f"announces-{self.date}.txt"))
@@ -37,4 +37,9 @@ class Announces(luigi.Task):
         (DIR / "pid").write_text(str(os.getpid()))
         if self.then == "fail":
             raise RuntimeError("the rates feed is down")
+        if self.then == "spawn":  # a child of its own (a tool the task shells out to)
+            import subprocess
+
+            child = subprocess.Popen(["sleep", "300"])
+            (DIR / "child.pid").write_text(str(child.pid))
         time.sleep(120)

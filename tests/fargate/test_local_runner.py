@@ -107,6 +107,34 @@ def test_in_a_real_airflow_run_the_message_names_the_runs_id_and_the_runner_gets
     assert (env["AIRFLOW_CTX_TRY_NUMBER"], env["LUIGI_FARGATE_MAP_INDEX"]) == ("1", "-1")
 
 
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as fh:  # a zombie is gone for this purpose
+        return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_on_kill_stops_the_runner_and_what_its_task_started(tmp_path: Path) -> None:
+    """Airflow's stop reaches the whole process group: a tool the task shelled out to doesn't outlive it."""
+    op = operator(tmp_path, "spawn")
+    worker = threading.Thread(target=lambda: pytest.raises(AirflowException, op.execute, context()))
+    worker.start()
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "child.pid").exists():
+        assert time.monotonic() < deadline and worker.is_alive()
+        time.sleep(0.05)
+    runner, child = int((tmp_path / "pid").read_text()), int((tmp_path / "child.pid").read_text())
+    op.on_kill()
+    worker.join(30)
+    deadline = time.monotonic() + 10
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(runner)
+    assert not alive(child), "the task's child outlived on_kill"
+
+
 SIGNALS = sorted(set(range(1, 65)) - {s for s in range(1, 65) if 128 + s == ExitCode.TERMINATED})
 
 
