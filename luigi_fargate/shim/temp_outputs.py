@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from typing import TYPE_CHECKING
 
 from luigi_fargate.shim.user_code import user_code
@@ -73,6 +72,8 @@ def remove_interrupted_temp_files(task: luigi.Task) -> list[str]:
     for path in interrupted_temp_paths(local_output_paths(task)):
         try:
             if os.path.isdir(path) and not os.path.islink(path):
+                import shutil  # only here: most runs remove nothing
+
                 shutil.rmtree(path)
             else:
                 os.unlink(path)
