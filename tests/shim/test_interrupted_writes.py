@@ -41,14 +41,25 @@ def test_the_next_run_removes_what_a_sigkill_mid_write_left_and_completes(tmp_pa
     assert left.stat().st_size >= 1 << 20
     assert not (data / "big.bin").exists()
 
-    again = subprocess.run([str(BIN / "luigi-fargate"), "run", "--allow-any", MODULE, "WritesSlowly", "--mb", "64"],
-                           env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert again.returncode == 0, again.stderr
+    # The next run (A) removes it once it holds the lock, and writes anew; a second runner (B) started
+    # meanwhile waits for the lock and must not touch A's temporary file (A's rename would then fail).
+    command = [str(BIN / "luigi-fargate"), "run", "--allow-any", "--lock-poll", "0.1", MODULE, "WritesSlowly", "--mb", "64"]
+    first = subprocess.Popen([*command, "--pause", "0.04"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    while ledger.read_text().count("writing") < 2:
+        assert time.monotonic() < deadline + 30 and first.poll() is None, first.stderr.read() if first.stderr else ""
+        time.sleep(0.02)
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert first.wait(120) == 0, first.stderr.read() if first.stderr else ""
+    assert second.returncode == 0, second.stderr
+    assert ledger.read_text().count("written") == 1
     assert (data / "big.bin").stat().st_size == 64 << 20
     assert not left.exists()
     assert all(p.read_text() == "keep" for p in strangers)
-    removed = [json.loads(line) for line in events.read_text().splitlines() if '"temp_removed"' in line]
-    assert [e["paths"] for e in removed] == [str(left)]
+    records = [json.loads(line) for line in events.read_text().splitlines()]
+    removed = [e for e in records if e["event"] == "temp_removed"]
+    assert [(e["pid"], e["paths"]) for e in removed] == [(first.pid, str(left))]
+    waited = [e["event"] for e in records if e["event"] in ("lock_wait", "already_complete") and e["pid"] != first.pid]
+    assert waited == ["lock_wait", "already_complete"], records
 
 
 class _Outputs(luigi.Task):
