@@ -58,7 +58,7 @@ def run_one_task(
     ``assume_done`` are dependencies that can never be complete (no outputs)
     but count as done: Luigi's worker must not schedule them again here.
     ``before_run`` is called once the worker is about to run the task. Luigi
-    sends no e-mail meanwhile (see shim.luigi_email).
+    sends no error e-mail meanwhile (see shim.luigi_email).
     """
     from luigi.scheduler import Scheduler
     from luigi.worker import Worker

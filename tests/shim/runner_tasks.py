@@ -110,3 +110,23 @@ class Dated(luigi.Task):
     def run(self):
         with self.output().open("w") as f:
             f.write(f"{self.date}\n")
+
+
+class MailsAReport(luigi.Task):
+    """Mails a report on purpose, through Luigi's own mailer: that is the task's job, not an alert."""
+
+    def output(self):
+        return data("report-sent.txt")
+
+    def run(self):
+        from luigi.notifications import send_email
+
+        send_email("daily report", "all good", "luigi@example.com", ["readers@example.com"])
+        with self.output().open("w") as f:
+            f.write("sent\n")
+
+
+class DisabledAfterOneFailure(MailsOnFailure):
+    """Luigi's scheduler disables it after one failure, and mails [email] receiver about that."""
+
+    retry_count = 1

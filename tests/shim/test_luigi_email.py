@@ -73,25 +73,40 @@ def _config(tmp_path: Path, port: int) -> dict[str, str]:
                     RUNNER_TASKS_LEDGER=str(tmp_path / "ledger.txt"), LUIGI_FARGATE_LOCK=f"file://{tmp_path / 'locks'}")  # fmt: skip
 
 
-def test_the_runner_sends_no_luigi_mail_where_luigi_build_does(tmp_path: Path, smtp_sink) -> None:
+def _luigi_build(env: dict[str, str], family: str) -> None:
+    code = f"import luigi, tests.shim.runner_tasks as t\nluigi.build([t.{family}()], local_scheduler=True, log_level='ERROR')\n"
+    subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True)
+
+
+def test_the_runner_sends_no_luigi_failure_mail_where_luigi_build_does(tmp_path: Path, smtp_sink) -> None:
     port, sink = smtp_sink
     env = _config(tmp_path, port)
-    code = "import luigi, tests.shim.runner_tasks as t\nluigi.build([t.MailsOnFailure()], local_scheduler=True, log_level='ERROR')\n"
-    subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True)
-    assert sink.messages == [["team@example.com", "owner@example.com"]]  # Luigi itself mails both
+    _luigi_build(env, "MailsOnFailure")
+    _luigi_build(env, "DisabledAfterOneFailure")
+    # Luigi itself: the worker mails receiver and owner for each failure, its scheduler the receiver once it disables one.
+    assert sink.messages == [["team@example.com", "owner@example.com"]] * 2 + [["team@example.com"]], sink.messages
 
     sink.connections.clear()
     sink.messages.clear()
-    proc = luigi_fargate("run", "--allow-any", "tests.shim.runner_tasks", "MailsOnFailure", env=env)
-    assert proc.returncode == 5, proc.stderr
-    assert (tmp_path / "ledger.txt").read_text().count("run MailsOnFailure") == 2  # it did fail in the runner
+    for family in ("MailsOnFailure", "DisabledAfterOneFailure"):
+        proc = luigi_fargate("run", "--allow-any", "tests.shim.runner_tasks", family, env=env)
+        assert proc.returncode == 5, proc.stderr
+    assert (tmp_path / "ledger.txt").read_text().count("run MailsOnFailure") == 4  # they did fail in the runner
     assert sink.connections == [] and sink.messages == []
+
+    # A mail the task sends on purpose (its job, not an alert) still goes out.
+    proc = luigi_fargate("run", "--allow-any", "tests.shim.runner_tasks", "MailsAReport", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert sink.messages == [["readers@example.com"]]
 
 
 def test_in_process_runs_mail_no_one_and_leave_luigis_configuration_as_it_was(cli, tmp_path: Path, monkeypatch, smtp_sink) -> None:
     """The runner is also called in-process (tools, tests): the mail stays off there, and only for the run."""
+    import luigi
     from luigi.configuration import get_config
     from luigi.notifications import email
+
+    from tests.shim.runner_tasks import MailsOnFailure
 
     port, sink = smtp_sink
     for name, value in _config(tmp_path, port).items():
@@ -105,8 +120,9 @@ def test_in_process_runs_mail_no_one_and_leave_luigis_configuration_as_it_was(cl
         assert cli("run", "--allow-any", "tests.shim.runner_tasks", "MailsOnFailure").returncode == 5
         assert sink.connections == []
         assert email().format == "html"
+        # Afterwards Luigi mails as configured again (here: luigi.build in this process).
+        luigi.build([MailsOnFailure()], local_scheduler=True, log_level="ERROR")
+        assert sink.messages == [["team@example.com", "owner@example.com"]]
     finally:
         for section, option in settings:
             config.remove_option(section, option)
-    assert cli("run", "--allow-any", "tests.shim.runner_tasks", "MailsOnFailure").returncode == 5
-    assert not config.has_option("email", "format")
