@@ -1,5 +1,8 @@
 """Steps 6 to 8 of the runner: take the lock, run through Luigi's worker, verify the outputs.
 
+With the lock held and before the task runs, Luigi's temporary files left by
+an interrupted run of this task are removed (see shim.temp_outputs).
+
 Signal handlers (SIGTERM, lease lost) are installed for these steps only and
 put back afterwards; the lock is released whatever happens.
 """
@@ -16,6 +19,8 @@ from luigi_fargate.shim import completeness
 from luigi_fargate.shim.events import EventLog
 from luigi_fargate.shim.locking import LeaseKeeper, LockUnavailable, acquire
 from luigi_fargate.shim.signals import LeaseLostInterrupt, StopSignals, Terminated
+from luigi_fargate.shim.temp_outputs import remove_interrupted_temp_files
+from luigi_fargate.shim.usage import RunRecord
 from luigi_fargate.shim.user_code import user_code
 
 if TYPE_CHECKING:
@@ -24,14 +29,16 @@ if TYPE_CHECKING:
     from luigi_fargate.shim.request import RunRequest
 
 
-def run_locked(task: luigi.Task, req: RunRequest, log: EventLog, assumed_done: list[str]) -> int:
+def run_locked(task: luigi.Task, req: RunRequest, log: EventLog, assumed_done: list[str], record: RunRecord | None = None) -> int:
     """Steps 6-8 with the lock held and SIGTERM / lease loss turned into exit codes.
 
     ``assumed_done``: dependencies without outputs that count as done (see shim.completeness).
+    ``record`` learns whether run() was reached (for the usage event).
     """
     from luigi_fargate.config import lock_url_from
 
-    return LockedRun(task, req, log, assumed_done, open_backend(lock_url_from(req.lock_url))).run()
+    backend = open_backend(lock_url_from(req.lock_url))
+    return LockedRun(task, req, log, assumed_done, backend, record=record or RunRecord.now()).run()
 
 
 @dataclass
@@ -41,6 +48,7 @@ class LockedRun:
     log: EventLog
     assumed_done: list[str]
     backend: LockBackend
+    record: RunRecord = field(default_factory=RunRecord.now)
     lease: Lease | None = None
     keeper: LeaseKeeper | None = None
     signals: StopSignals = field(init=False)
@@ -89,7 +97,14 @@ class LockedRun:
         if self.lease is None or self._is_complete():
             self.log.emit("already_complete", "completed by another runner, nothing run")
             return ExitCode.DONE
+        self._remove_interrupted_writes()
         return self._run_and_verify()
+
+    def _remove_interrupted_writes(self) -> None:
+        """Luigi's temporaries of this task's outputs, left by a killed run (the lock is ours: no one writes them now)."""
+        removed = remove_interrupted_temp_files(self.task)
+        if removed:
+            self.log.emit("temp_removed", "removed temporary outputs of an interrupted run", paths=", ".join(removed))
 
     def _run_and_verify(self) -> int:
         """Steps 7 and 8: run through Luigi's worker holding the lease; trust outputs, not run()'s return."""
@@ -100,7 +115,7 @@ class LockedRun:
         self.log.emit("start", "running", lock=self.backend.url)
         self.keeper = LeaseKeeper(self.lease)
         with self.keeper, user_code(f"{self.task.task_id}: running it"):
-            ok, unexpected = run_one_task(self.task, assume_done=self.assumed_done)
+            ok, unexpected = run_one_task(self.task, assume_done=self.assumed_done, before_run=self._mark_ran)
         duration = round(time.monotonic() - started, 3)
         if unexpected:
             self.log.emit("upstream_incomplete", "dependencies became incomplete: " + ", ".join(unexpected))
@@ -113,6 +128,9 @@ class LockedRun:
             self.log.emit("failed", "task failed", duration=duration)
             return ExitCode.TASK_FAILED
         return self._verify(duration)
+
+    def _mark_ran(self) -> None:
+        self.record.ran = True
 
     def _verify(self, duration: float) -> int:
         if completeness.has_no_outputs(self.task):

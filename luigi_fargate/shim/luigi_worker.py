@@ -12,10 +12,11 @@ Luigi's as configured.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from luigi_fargate.shim.completeness import is_wrapper_with_run
+from luigi_fargate.shim.luigi_email import luigi_email_off
 
 if TYPE_CHECKING:
     import luigi
@@ -38,6 +39,8 @@ WORKER_OVERRIDES: dict[str, Any] = {
     "wait_jitter": 0.0,
     # SIGUSR1 is not the runner's to take, and it leaves signal handlers as it found them.
     "no_install_shutdown_handler": True,
+    # Airflow's notifier alerts on a failure; Luigi's mail would be a second alert (see shim.luigi_email).
+    "send_failure_email": False,
 }
 
 #: ``[scheduler]`` settings overridden for the in-process scheduler, and why.
@@ -47,11 +50,15 @@ SCHEDULER_OVERRIDES: dict[str, Any] = {
 }
 
 
-def run_one_task(task: luigi.Task, assume_done: Iterable[str] = ()) -> tuple[bool, list[str]]:
+def run_one_task(
+    task: luigi.Task, assume_done: Iterable[str] = (), before_run: Callable[[], None] = lambda: None
+) -> tuple[bool, list[str]]:
     """Run ``task`` in this process; (succeeded, ids of other tasks Luigi would have run too).
 
     ``assume_done`` are dependencies that can never be complete (no outputs)
     but count as done: Luigi's worker must not schedule them again here.
+    ``before_run`` is called once the worker is about to run the task. Luigi
+    sends no error e-mail meanwhile (see shim.luigi_email).
     """
     from luigi.scheduler import Scheduler
     from luigi.worker import Worker
@@ -62,7 +69,7 @@ def run_one_task(task: luigi.Task, assume_done: Iterable[str] = ()) -> tuple[boo
     if is_wrapper_with_run(task):
         task.complete = lambda: False  # type: ignore[method-assign] # Luigi's worker would skip a complete wrapper
     try:
-        with Worker(scheduler=scheduler, worker_processes=1, **WORKER_OVERRIDES) as worker:
+        with luigi_email_off(), Worker(scheduler=scheduler, worker_processes=1, **WORKER_OVERRIDES) as worker:
             _assume_complete(worker, assume_done)
             worker.add(task)
             pending = set(scheduler.task_list("PENDING", "").keys())
@@ -70,6 +77,7 @@ def run_one_task(task: luigi.Task, assume_done: Iterable[str] = ()) -> tuple[boo
             if extra:
                 # A dependency turned incomplete after we checked it: never run it implicitly.
                 return False, extra
+            before_run()
             ok = worker.run()
     finally:
         task.__dict__.pop("complete", None)

@@ -14,6 +14,10 @@ ever imported:
 
 Whatever the task's code raises, ``SystemExit`` included, ends as a non-zero
 exit code of the step that called it (see ``shim.user_code``).
+
+Once the task is rebuilt, the first event (``task``) names this run's Luigi
+task id; every run that got past step 1 ends with a ``usage`` event (what it
+used and how it ended), whatever the outcome (``luigi_fargate.spec.runner_log``).
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ from luigi_fargate.shim.events import EventLog
 from luigi_fargate.shim.graph_check import ShapeCheck, load_check
 from luigi_fargate.shim.request import RunRequest
 from luigi_fargate.shim.signals import StopSignals, Terminated
+from luigi_fargate.shim.usage import RunRecord, emit_usage
 from luigi_fargate.shim.user_code import user_code
+from luigi_fargate.spec.runner_log import TASK_EVENT
 
 if TYPE_CHECKING:
     import luigi
@@ -154,29 +160,34 @@ def dependencies_ready(task: luigi.Task, log: EventLog) -> tuple[bool, list[str]
     return deps.ready, [dep.task_id for dep in deps.no_outputs] if deps.ready else []
 
 
-def run(req: RunRequest, environ: Mapping[str, str] | None = None) -> int:
+def run(req: RunRequest, environ: Mapping[str, str] | None = None, log: EventLog | None = None,
+        record: RunRecord | None = None) -> int:
     """The whole runner; returns the exit code.
 
     SIGTERM is handled from the first step: as PID 1 of a container the runner
     has no default action for it, so without a handler a stop during the
     checks would be ignored until SIGKILL, 30 s later.
     """
-    log = EventLog(req.log_format)
+    log = log or EventLog(req.log_format)
+    record = record or RunRecord.now()
     with _runner_logging(req.verbose), StopSignals(on_hard_exit=lambda: None):
         try:
-            return _run_steps(req, environ, log)
+            return _run_steps(req, environ, log, record)
         except Terminated:
             log.emit("terminated", "stopped by SIGTERM before the task ran; nothing run")
             return ExitCode.TERMINATED
 
 
-def _run_steps(req: RunRequest, environ: Mapping[str, str] | None, log: EventLog) -> int:
+def _run_steps(req: RunRequest, environ: Mapping[str, str] | None, log: EventLog, record: RunRecord) -> int:
     from luigi_fargate.shim.execution import run_locked
     from luigi_fargate.shim.rebuild import rebuild_task
 
     admission = admit(req, environ)
+    record.admitted = True
     task = rebuild_task(req.module, req.family, req.params, req.runner_flags)
+    record.task = task
     log.bind(task_id=task.task_id, family=task.get_task_family())
+    log.emit(TASK_EVENT, "rebuilt", module=req.module)
     graph = check_shape(task, admission, req) if admission.shape is not None else None
     if req.check_complete:
         return report_completeness(task, log)
@@ -185,21 +196,33 @@ def _run_steps(req: RunRequest, environ: Mapping[str, str] | None, log: EventLog
     ready, assumed_done = dependencies_ready(task, log)
     if not ready:
         return ExitCode.UPSTREAM_INCOMPLETE
-    return run_locked(task, req, log, assumed_done)
+    return run_locked(task, req, log, assumed_done, record)
 
 
 def run_or_exit_code(req: RunRequest, environ: Mapping[str, str] | None = None) -> int:
-    """``run`` with user errors reported as one line and their exit code, never a false exit 0."""
+    """``run`` with user errors reported as one line and their exit code, never a false exit 0.
+
+    A run that got past admission ends with its usage event, failures included.
+    """
+    log = EventLog(req.log_format)
+    record = RunRecord.now()
+    code = _outcome(req, environ, log, record)
+    if record.admitted:
+        emit_usage(log, record, code)
+    return code
+
+
+def _outcome(req: RunRequest, environ: Mapping[str, str] | None, log: EventLog, record: RunRecord) -> int:
     try:
-        return run(req, environ)
+        return run(req, environ, log, record)
     except UserError as exc:
         if req.verbose and exc.__cause__ is not None:
             traceback.print_exception(exc.__cause__, file=sys.stderr)
         event = "failed" if exc.exit_code == ExitCode.TASK_FAILED else "rejected"
-        EventLog(req.log_format).emit(event, exc.message, exit_code=exc.exit_code)
+        log.emit(event, exc.message, exit_code=exc.exit_code)
         return exc.exit_code
     except SystemExit as exc:
         # Every call into user code is guarded; an exit that still gets here must not read as success.
-        EventLog(req.log_format).emit("crashed", f"SystemExit({exc.code!r}) escaped the runner", exit_code=1)
+        log.emit("crashed", f"SystemExit({exc.code!r}) escaped the runner", exit_code=1)
         return 1
 

@@ -97,6 +97,6 @@ def test_json_log_lines_carry_task_id_family_event_and_duration(shim):
     proc = shim.run("--allow-any", "--log-format", "json", "shim_tasks", "Ok", "--name", "j")
     assert proc.returncode == 0
     events = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
-    assert [e["event"] for e in events] == ["start", "done"]
-    done = events[-1]
+    assert [e["event"] for e in events] == ["task", "start", "done", "usage"]
+    done = events[2]
     assert done["family"] == "Ok" and done["task_id"].startswith("Ok_j_") and done["duration"] >= 0
