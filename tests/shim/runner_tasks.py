@@ -51,6 +51,7 @@ class Uses(luigi.Task):
     cpu = luigi.FloatParameter(default=0.0)
     child_mb = luigi.IntParameter(default=0)
     child_cpu = luigi.FloatParameter(default=0.0)
+    idle = luigi.FloatParameter(default=0.0)  # seconds spent waiting (on a database, say): wall time, no CPU
 
     def output(self):
         return data(f"uses-{self.name}.txt")
@@ -58,6 +59,7 @@ class Uses(luigi.Task):
     def run(self):
         held = b"x" * (self.mb << 20)  # touched: every page resident
         burn(self.cpu)
+        time.sleep(self.idle)
         if self.child_mb or self.child_cpu:
             subprocess.run([sys.executable, "-c", CHILD, str(self.child_mb), str(self.child_cpu)], check=True)
         with self.output().open("w") as f:
