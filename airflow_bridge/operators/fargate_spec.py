@@ -15,7 +15,7 @@ from airflow_bridge.operators.fargate import LuigiFargateOperator
 from airflow_bridge.operators.task_arguments import runner_arguments, runner_env, task_arguments
 from luigi_fargate.spec import Capacity, FargateRunner, PipelineSpec, TaskNode
 from luigi_fargate.spec.params import jinja_literal, literal_mapping
-from luigi_fargate.validators import owner_tag
+from luigi_fargate.spec.tags import static_cost_tags
 
 
 def capacity_strategy(runner: FargateRunner, node: TaskNode) -> list[dict[str, Any]]:
@@ -44,13 +44,7 @@ def run_task_overrides(runner: FargateRunner, node: TaskNode, env: dict[str, str
 
 def cost_tags(spec: PipelineSpec, runner: FargateRunner, node: TaskNode) -> dict[str, str]:
     """Tags: configured ones, then owner, DAG, family, and the task instance (templated; the sweeper reads them)."""
-    tags = {**runner.tags, **node.settings.tags}
-    owner = node.settings.owner or spec.defaults.owner
-    if owner:
-        tags["owner"] = owner_tag("owner", owner)  # `Name <address>` is tagged as the address (checked at export)
-    tags["dag_id"] = spec.dag_id
-    tags["luigi_family"] = node.family
-    tags = literal_mapping(tags)
+    tags = literal_mapping(static_cost_tags(spec, runner, node))
     tags["airflow_run_id"] = "{{ run_id }}"
     tags["airflow_task_id"] = jinja_literal(node.id)
     tags["airflow_try_number"] = "{{ ti.try_number }}"

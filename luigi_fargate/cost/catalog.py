@@ -14,10 +14,10 @@ from decimal import Decimal
 
 from luigi_fargate.config import Configuration
 from luigi_fargate.cost.pricing import FargatePricing
-from luigi_fargate.cost.tags import static_cost_tags
 from luigi_fargate.errors import UserError
 from luigi_fargate.fargate.sizing import decide
 from luigi_fargate.spec import Capacity, FargateRunner, NodeKind, SpecError, read_specs
+from luigi_fargate.spec.tags import static_cost_tags
 
 #: Team name for a task whose tags lack the team tag.
 NO_TEAM = "(no team tag)"

@@ -7,6 +7,7 @@ files, the runner imports it for its allowlist.
 - :mod:`.params`: a task's parameters and the runner's command line;
 - :mod:`.kinds`: node kinds, runner kinds, capacities;
 - :mod:`.environment`: the environment variables the runner reads;
+- :mod:`.tags`: the cost-allocation tags of a task (the operator's and `cost`'s);
 - :mod:`.runner_log`: the runner's log lines and events, as the operators and reports read them;
 - :mod:`.codec`, :mod:`.versions`, :mod:`.schema`: reading, upgrading, the JSON Schema.
 """

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from airflow_bridge.operators.fargate_spec import cost_tags
-from luigi_fargate.cost.tags import static_cost_tags
 from luigi_fargate.spec import DagDefaults, FargateRunner, PipelineSpec, TaskNode, TaskSettings
+from luigi_fargate.spec.tags import static_cost_tags
 
 #: Tag text ECS accepts (validators.is_tag_text): letters, digits, spaces and _ . : / = + - @
 TAG_TEXT = st.text(alphabet="abcXYZ019 _.:/=+-@", min_size=1, max_size=12).map(str.strip).filter(bool)
