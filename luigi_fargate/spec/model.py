@@ -96,6 +96,20 @@ class TaskNode:
         return next((p for p in self.params if p.name == name), None)
 
 
+@dataclass
+class FamilyDoc:
+    """What a Luigi class says about itself, captured at export (the DAG side never imports Luigi).
+
+    The Airflow side writes each task's ``doc_md`` from it and the node's
+    parameters, so the task's Details show the class's own words.
+    """
+
+    #: The class docstring, dedented (``inspect.getdoc``); empty when the class has none.
+    doc: str = ""
+    #: Parameter name -> its ``description=`` in the class, for those that have one.
+    params: dict[str, str] = field(default_factory=dict)
+
+
 # --- the whole pipeline ---------------------------------------------------------
 
 
@@ -213,6 +227,8 @@ class PipelineSpec:
     description: str = ""
     env: dict[str, str] = field(default_factory=dict)  # environment for every task
     graph: GraphShape | None = None
+    #: Luigi family -> its class's documentation (task ``doc_md``); families without any are left out.
+    docs: dict[str, FamilyDoc] = field(default_factory=dict)
 
     def node(self, airflow_id: str) -> TaskNode:
         for t in self.tasks:
