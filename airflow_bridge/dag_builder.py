@@ -120,7 +120,8 @@ def build_dag(path: str | Path) -> DAG:
         description=spec.description,
         dagrun_timeout=timedelta_of(spec.defaults.dagrun_timeout_seconds),
         jinja_environment_kwargs=JINJA_ENVIRONMENT,
-        doc_md=f"Exported by luigi-fargate from `{spec_path.name}`; root task `{spec.node(spec.root).task_id}`.",
+        doc_md=f"Exported by luigi-fargate from `{spec_path.name}`; root task `{spec.root}` "
+        f"(Luigi `{spec.node(spec.root).module}.{spec.node(spec.root).family}`). {spec.description}",
     )
     make = node_operator(operator_for(spec))
     tasks: dict[str, BaseOperator] = {}

@@ -35,6 +35,7 @@ SECTION, OPTION = "luigi_fargate", "failure_notifier"
 SMTP_DEFAULT = "smtp_default"
 
 _known_connections: dict[str, bool] = {}
+_warned: set[tuple[str, ...]] = set()
 
 
 def _conf_get(section: str, option: str, fallback: str | None) -> str | None:
@@ -84,7 +85,6 @@ class FailureMail:
         self.dag_id = dag_id
         self.factory = configured_factory()
         self.conn_id = smtp_conn_id()
-        self.deliverable = self.factory is not None or connection_exists(self.conn_id)
         self.dropped: set[str] = set()
 
     def notifier(self, to: list[str], subject: str) -> Any | None:
@@ -93,7 +93,7 @@ class FailureMail:
             return None
         if self.factory is not None:
             return self.factory(to=list(to), subject=subject)
-        if not self.deliverable:
+        if not connection_exists(self.conn_id):  # looked up only for a DAG that mails someone
             self.dropped.update(to)
             return None
         from airflow.providers.smtp.notifications.smtp import SmtpNotifier
@@ -101,7 +101,10 @@ class FailureMail:
         return SmtpNotifier(to=list(to), subject=subject, smtp_conn_id=self.conn_id)
 
     def warn_dropped(self) -> None:
-        if self.dropped:
+        """One warning per DAG and process (a process that parses many DAG files says it once for each)."""
+        key = (self.dag_id, *sorted(self.dropped))
+        if self.dropped and key not in _warned:
+            _warned.add(key)
             log.warning(
                 "DAG %s: failure mail to %s is off: no Airflow connection %r (SmtpNotifier's, [email] email_conn_id) "
                 "and no [%s] %s; add the connection (e.g. AIRFLOW_CONN_%s) or configure a notifier",

@@ -92,6 +92,7 @@ def _callbacks(task: Any) -> list[Any]:
 def test_without_an_smtp_connection_no_notifier_and_one_warning(exported: Path, caplog, monkeypatch) -> None:
     monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
     monkeypatch.setattr("airflow_bridge.notifiers._known_connections", {})
+    monkeypatch.setattr("airflow_bridge.notifiers._warned", set())
     spec = json.loads(exported.read_text())
     spec["defaults"] = {"email": ["ops@example.com"]}
     path = exported.parent / "mailed" / f"{DAG_ID}.json"
@@ -103,6 +104,8 @@ def test_without_an_smtp_connection_no_notifier_and_one_warning(exported: Path, 
     (warning,) = warnings  # one for the DAG, not one per task
     assert "ops@example.com, owner@example.com" in warning and "'smtp_default'" in warning
     assert "AIRFLOW_CONN_SMTP_DEFAULT" in warning
+    caplog.clear()
+    assert _build_logging(path, caplog)[1] == []  # the same process parsing it again says nothing new
 
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
