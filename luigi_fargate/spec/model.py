@@ -76,7 +76,7 @@ class TaskNode:
     """One Luigi task instance, as Airflow will see it."""
 
     id: str  # Airflow task id: ^[\w.-]+$, <= 250 chars, stable across re-exports
-    task_id: str  # Luigi task id at export time (display name in Airflow)
+    task_id: str  # Luigi task id at export time (the Airflow UI shows ``id``: this one names the export date's task)
     module: str
     family: str
     #: The runner's task parameters, in order (significant public ones; see TaskParam).
