@@ -9,9 +9,12 @@ from typing import Any
 
 from airflow.sdk import DAG, BaseOperator, CronTriggerTimetable, TaskGroup
 
+from airflow_bridge.notifiers import FailureMail
 from airflow_bridge.operators import node_operator, operator_for
 from airflow_bridge.operators.task_arguments import timedelta_of
-from luigi_fargate.spec import PipelineSpec
+from airflow_bridge.priorities import priority_weights
+from airflow_bridge.run_date_guard import RunDateGuard
+from luigi_fargate.spec import FamilyDoc, PipelineSpec, TaskNode
 
 log = logging.getLogger(__name__)
 
@@ -23,17 +26,55 @@ def spec_path_for(path: str | Path) -> Path:
     return p if p.suffix == ".json" else p.with_suffix(".json")
 
 
-def default_args(spec: PipelineSpec) -> dict[str, Any]:
+def default_args(spec: PipelineSpec, mail: FailureMail, guard: RunDateGuard | None) -> dict[str, Any]:
     d = spec.defaults
     out: dict[str, Any] = {"owner": d.owner or "luigi-fargate"}
     if d.execution_timeout_seconds is not None:
         out["execution_timeout"] = timedelta_of(d.execution_timeout_seconds)
-    if d.email:
-        # A crontab's MAILTO: every failing task mails these addresses (Airflow 3: a notifier).
-        from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-
-        out["on_failure_callback"] = [SmtpNotifier(to=list(d.email), subject=f"Airflow DAG {spec.dag_id}: a task failed")]
+    if guard is not None:
+        out["pre_execute"] = guard
+    # A crontab's MAILTO: every failing task mails these addresses (Airflow 3: a notifier).
+    notifier = mail.notifier(list(d.email), f"Airflow DAG {spec.dag_id}: a task failed")
+    if notifier is not None:
+        out["on_failure_callback"] = [notifier]
     return out
+
+
+def task_doc(node: TaskNode, doc: FamilyDoc | None) -> str:
+    """The task's Details text: the Luigi class's docstring, then its parameters (from the spec, no Luigi)."""
+    lines = [f"**Luigi task** `{node.module}.{node.family}`"]
+    if doc is not None and doc.doc:
+        lines += ["", doc.doc]
+    if node.params:
+        lines += ["", "| parameter | value | description |", "|---|---|---|"]
+        for p in node.params:
+            value = "set (flag)" if p.flag else f"`{p.value}`"
+            if p.template is not None:
+                value += " at export; follows the run date"
+            described = doc.params.get(p.name, "") if doc is not None else ""
+            lines.append(f"| {p.name} | {_cell(value)} | {_cell(described)} |")
+    if node.notes:
+        lines += ["", *(f"- {n}" for n in node.notes)]
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def present(task: BaseOperator, node: TaskNode, spec: PipelineSpec, weight: int, notifiers: list[Any]) -> None:
+    """What is set from the whole spec on a task the runner's operator made (it sees only its node).
+
+    The readable Airflow id is the display name (the export date's Luigi id
+    named another run's task; each run's own Luigi id is in its log), the
+    class's docs are its ``doc_md``, the graph gives its priority, and the
+    """
+    task._task_display_name = None  # shown as its task id (BaseOperator.task_display_name falls back to it)
+    task.doc_md = task_doc(node, spec.docs.get(node.family))
+    task.priority_weight = weight
+    task.weight_rule = "absolute"
+    if notifiers:
+        task.on_failure_callback = list(notifiers)
 
 
 def link_upstream(tasks: dict[str, BaseOperator], upstream: dict[str, list[str]]) -> None:
@@ -65,17 +106,22 @@ def build_dag(path: str | Path) -> DAG:
 
         start_date = pendulum.parse(spec.start_date, tz=spec.schedule.timezone if spec.schedule else "UTC")
 
+    mail = FailureMail(spec.dag_id)
+    # A schedule needs Airflow's start_date (where it starts). An unscheduled DAG schedules nothing, so its
+    # start_date is only the guard's: Airflow's own would give earlier runs no task instances, silently.
+    guard = RunDateGuard(spec.dag_id, start_date) if start_date is not None and schedule is None else None
     dag = DAG(
         dag_id=spec.dag_id,
         schedule=schedule,
-        start_date=start_date,
+        start_date=start_date if schedule is not None else None,
         catchup=spec.catchup,
-        default_args=default_args(spec),
+        default_args=default_args(spec, mail, guard),
         tags=spec.tags,
         description=spec.description,
         dagrun_timeout=timedelta_of(spec.defaults.dagrun_timeout_seconds),
         jinja_environment_kwargs=JINJA_ENVIRONMENT,
-        doc_md=f"Exported by luigi-fargate from `{spec_path.name}`; root task `{spec.node(spec.root).task_id}`.",
+        doc_md=f"Exported by luigi-fargate from `{spec_path.name}`; root task `{spec.root}` "
+        f"(Luigi `{spec.node(spec.root).module}.{spec.node(spec.root).family}`). {spec.description}",
     )
     make = node_operator(operator_for(spec))
     tasks: dict[str, BaseOperator] = {}
@@ -90,5 +136,11 @@ def build_dag(path: str | Path) -> DAG:
         else:
             tasks[node.id] = make(node=node, spec=spec, spec_path=str(spec_path), dag=dag)
     link_upstream(tasks, {node.id: node.upstream for node in spec.tasks})
+    weights = priority_weights(spec)
+    dag_notifiers = list(dag.default_args.get("on_failure_callback") or [])
+    for node in spec.tasks:
+        own = mail.notifier(list(node.settings.email), f"Airflow task {node.id} failed")
+        present(tasks[node.id], node, spec, weights[node.id], [*dag_notifiers, *([own] if own is not None else [])])
+    mail.warn_dropped()
     log.debug("built DAG %s (%d tasks) in %.3fs", spec.dag_id, len(tasks), time.perf_counter() - started)
     return dag

@@ -78,7 +78,6 @@ def make_completeness_sensor(*, node: TaskNode, spec: PipelineSpec, spec_path: s
     kwargs.pop("retries", None)  # a sensor's patience is its timeout, not retries
     return LuigiCompletenessSensor(
         task_id=node.id,
-        task_display_name=node.task_id,
         luigi_module=node.module,
         luigi_family=node.family,
         luigi_label=node.task_id,

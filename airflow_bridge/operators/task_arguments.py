@@ -45,11 +45,9 @@ def task_arguments(node: TaskNode) -> dict[str, Any]:
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     if s.priority_weight is not None:
         kwargs["weight_rule"] = "absolute"  # Luigi priorities are absolute, not summed
-    if s.email:
-        # Luigi mails owner_email on failure; Airflow 3's way is a notifier, not email_on_failure.
-        from airflow.providers.smtp.notifications.smtp import SmtpNotifier
-
-        kwargs["on_failure_callback"] = [SmtpNotifier(to=list(s.email), subject=f"Airflow task {node.id} failed ({node.task_id})")]
+    # The DAG builder then sets what needs the whole graph or the DAG: the priority weight from the
+    # graph (airflow_bridge/priorities.py), the failure notifiers (airflow_bridge/notifiers.py),
+    # the display name and doc_md (airflow_bridge/dag_builder.py).
     return kwargs
 
 

@@ -20,7 +20,11 @@ def add_task_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dag-id", help="Airflow DAG id (default: <module>_<task in snake case>)")
     p.add_argument("--schedule", help="cron expression or preset such as @daily (default: no schedule)")
     p.add_argument("--timezone", default="UTC", help="time zone of --schedule (default: UTC)")
-    p.add_argument("--start-date", help="DAG start date, YYYY-MM-DD (default: the bound run date)")
+    p.add_argument(
+        "--start-date",
+        help="first run date, YYYY-MM-DD (default: the bound run date with --schedule, none without; "
+        "an unscheduled DAG fails runs dated earlier)",
+    )
     p.add_argument("--catchup", action="store_true", help="let Airflow run missed intervals since --start-date")
     p.add_argument(
         "--bind",

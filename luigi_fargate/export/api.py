@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from luigi_fargate import config
 from luigi_fargate.export.builder import ExportOptions, build_spec
+from luigi_fargate.export.docs import TEAM_TAG
 from luigi_fargate.export.task_defaults import apply_task_defaults
 from luigi_fargate.export.writer import write_spec_files
 from luigi_fargate.introspect.bindings import default_bindings
@@ -58,6 +59,8 @@ def _plan_export(module: str, family: str, luigi_args: list[str], options: Expor
     if options.bindings is None:
         options.bindings = default_bindings(root)
     configuration = config.load()  # every [luigi_fargate] key checked before anything is built
+    if options.team is None:
+        options.team = (configuration.get("tags") or {}).get(TEAM_TAG)
     spec, findings, graph = build_spec(root, options)
     apply_task_defaults(spec, configuration)
     if options.runner == RunnerKind.FARGATE:

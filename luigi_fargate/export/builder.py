@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from luigi_fargate.errors import UserError
 from luigi_fargate.export import task_ids
 from luigi_fargate.export.date_warnings import frozen_date_findings
+from luigi_fargate.export.docs import dag_tags, family_docs
 from luigi_fargate.export.nodes import Walked, make_nodes
 from luigi_fargate.export.union import luigi_id_at_export, union_graph
 from luigi_fargate.introspect.anchors import RuleNode, ShapeUnion, fixed_shape, learn_shapes
@@ -58,6 +59,8 @@ class ExportOptions:
     catchup: bool = False
     defaults: DagDefaults = field(default_factory=DagDefaults)
     tags: list[str] = field(default_factory=list)
+    #: The owning team, a DAG tag ``team:…`` (default: ``[luigi_fargate] tags``' ``team``).
+    team: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     group_by: str | None = None  # "namespace" | "family": Airflow TaskGroups
     select: list[str] = field(default_factory=list)  # family globs, dbt-style + for up/downstream
@@ -166,6 +169,22 @@ def _graph_shape(root: luigi.Task, binding: RootBinding | None, options: ExportO
     return GraphShape(type(root).__module__, root.get_task_family(), params, binding.run if binding else None)
 
 
+def start_date(options: ExportOptions, binding: RootBinding | None) -> str | None:
+    """``--start-date``; else, for a scheduled DAG, the export's run date; else none.
+
+    Airflow gives a run dated before a task's start_date no task instances, so
+    an unscheduled DAG (runs triggered for whatever date) starts nowhere: any
+    date may be triggered. A schedule starts at the exported run date; the
+    DAG fails a run dated earlier with a message (airflow_bridge/run_date_guard.py),
+    and ``airflow backfill create`` runs that range on purpose.
+    """
+    if options.start_date:
+        return options.start_date
+    if options.schedule and binding is not None:
+        return binding.anchor.date().isoformat()
+    return None
+
+
 def learn(root: luigi.Task, options: ExportOptions) -> tuple[RootBinding | None, ShapeUnion]:
     """Steps 1-2: the binding (checked before any walk), and the union of the run dates' graphs."""
     binding = root_binding(root, options.bindings or {}, options.timezone)
@@ -194,14 +213,15 @@ def build_spec(root: luigi.Task, options: ExportOptions) -> tuple[PipelineSpec, 
         root=root_id,
         tasks=nodes,
         schedule=Schedule(options.schedule, options.timezone) if options.schedule else None,
-        start_date=options.start_date or (binding.anchor.date().isoformat() if binding else None),
+        start_date=start_date(options, binding),
         catchup=options.catchup,
         runner=LocalRunner(cwd=options.cwd),
         defaults=options.defaults,
         bindings=options.bindings or {},
-        tags=["luigi-fargate", *options.tags],
+        tags=dag_tags(type(root).__module__, root.get_task_family(), options.team, options.tags),
         description=f"Luigi {root.get_task_family()} from {type(root).__module__}, exported by luigi-fargate",
         env=options.env,
         graph=_graph_shape(root, binding, options),
+        docs=family_docs(exported),
     )
     return spec, findings, exported

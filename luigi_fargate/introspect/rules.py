@@ -23,7 +23,7 @@ import zoneinfo
 from collections.abc import Iterable
 
 from luigi_fargate.introspect import date_math
-from luigi_fargate.spec.dates import INSTANT_JINJA, DateRule, DateUnit, RunDate, RunSource, Shift
+from luigi_fargate.spec.dates import DS_JINJA, INSTANT_JINJA, DateRule, DateUnit, RunDate, RunSource, Shift
 
 #: Suffix of a unit in Airflow task id labels (days keep the historical bare form: ds-1).
 _LABEL = {
@@ -177,12 +177,15 @@ def _is_plain_ds(rule: DateRule, run: RunDate) -> bool:
 def param_template(rule: DateRule, run: RunDate, dag_zone: str) -> str:
     """The Jinja template giving :func:`rule_value` for the run being rendered.
 
-    The common daily case keeps Airflow's idiom (``{{ ds }}``,
-    ``{{ macros.ds_add(ds, -1) }}``); everything else computes the anchor with
+    The common daily case keeps Airflow's idiom (``ds`` and ``macros.ds_add``),
+    spelled so that a run without a logical date renders too (``spec.dates.DS_JINJA``:
+    the bare ``{{ ds }}`` is undefined there); everything else computes the anchor with
     :func:`anchor_statements`, bound once with ``{% set %}``.
     """
     if _is_plain_ds(rule, run):
-        return "{{ ds }}" if rule.offset == 0 else "{{ macros.ds_add(ds, " + str(rule.offset) + ") }}"
+        if rule.offset == 0:
+            return "{{ " + DS_JINJA + " }}"
+        return "{{ macros.ds_add(" + DS_JINJA + ", " + str(rule.offset) + ") }}"
     start = _moment_jinja("lf_anchor", rule.unit, rule.offset, run.unit)
     out = anchor_statements(run, dag_zone) + "{{ " + start + f".strftime('{rule.format}') }}}}"
     if rule.end_offset is not None:

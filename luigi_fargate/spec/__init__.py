@@ -17,6 +17,7 @@ from luigi_fargate.spec.kinds import Capacity, NodeKind, RunnerKind
 from luigi_fargate.spec.model import (
     CapacityProviderItem,
     DagDefaults,
+    FamilyDoc,
     FargateRunner,
     FargateSize,
     GraphShape,
@@ -40,6 +41,7 @@ __all__ = [
     "DagDefaults",
     "FargateRunner",
     "FargateSize",
+    "FamilyDoc",
     "GraphShape",
     "LocalRunner",
     "NodeKind",

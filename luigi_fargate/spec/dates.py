@@ -58,13 +58,19 @@ class RunSource(StrEnum):
 
 
 #: The run's instant in Jinja, per source: the one place this expression is written (the
-#: exporter's templates and the runner's graph check both use it). Runs without a logical
-#: date (triggered with ``logical_date: null``) use their run_after.
+#: exporter's templates and the runner's graph check both use it). Airflow 3 creates runs
+#: without a logical date (``airflow dags trigger``, the REST API with ``logical_date: null``);
+#: their task context has no ``ds``, ``logical_date`` or ``data_interval_*`` at all (rendering
+#: one is an UndefinedError), so every source reads the run through ``dag_run`` and falls
+#: back to the run's ``run_after``: such a run is dated when it was asked to run.
 INSTANT_JINJA: dict[RunSource, str] = {
     RunSource.LOGICAL_DATE: "(dag_run.logical_date or dag_run.run_after)",
-    RunSource.DATA_INTERVAL_START: "data_interval_start",
-    RunSource.DATA_INTERVAL_END: "data_interval_end",
+    RunSource.DATA_INTERVAL_START: "(dag_run.data_interval_start or dag_run.run_after)",
+    RunSource.DATA_INTERVAL_END: "(dag_run.data_interval_end or dag_run.run_after)",
 }
+
+#: Airflow's ``ds`` for every run: the instant's UTC date through Airflow's ``ds`` filter.
+DS_JINJA = INSTANT_JINJA[RunSource.LOGICAL_DATE] + " | ds"
 
 
 @dataclass(frozen=True)

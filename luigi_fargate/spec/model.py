@@ -76,7 +76,7 @@ class TaskNode:
     """One Luigi task instance, as Airflow will see it."""
 
     id: str  # Airflow task id: ^[\w.-]+$, <= 250 chars, stable across re-exports
-    task_id: str  # Luigi task id at export time (display name in Airflow)
+    task_id: str  # Luigi task id at export time (the Airflow UI shows ``id``: this one names the export date's task)
     module: str
     family: str
     #: The runner's task parameters, in order (significant public ones; see TaskParam).
@@ -94,6 +94,20 @@ class TaskNode:
 
     def param(self, name: str) -> TaskParam | None:
         return next((p for p in self.params if p.name == name), None)
+
+
+@dataclass
+class FamilyDoc:
+    """What a Luigi class says about itself, captured at export (the DAG side never imports Luigi).
+
+    The Airflow side writes each task's ``doc_md`` from it and the node's
+    parameters, so the task's Details show the class's own words.
+    """
+
+    #: The class docstring, dedented (``inspect.getdoc``); empty when the class has none.
+    doc: str = ""
+    #: Parameter name -> its ``description=`` in the class, for those that have one.
+    params: dict[str, str] = field(default_factory=dict)
 
 
 # --- the whole pipeline ---------------------------------------------------------
@@ -215,6 +229,8 @@ class PipelineSpec:
     description: str = ""
     env: dict[str, str] = field(default_factory=dict)  # environment for every task
     graph: GraphShape | None = None
+    #: Luigi family -> its class's documentation (task ``doc_md``); families without any are left out.
+    docs: dict[str, FamilyDoc] = field(default_factory=dict)
 
     def node(self, airflow_id: str) -> TaskNode:
         for t in self.tasks:

@@ -7,6 +7,13 @@ task. Its daily templates (``{{ ds }}``, ``{{ macros.ds_add(ds, N) }}``)
 become run-date rules; other templates stay as written, which the runner's
 graph check and ``verify`` can't evaluate (re-export to check them). ``luigi-fargate deploy`` rewrites the specs it touches in the newest
 version; re-exporting does too.
+
+Version 2 wrote templates that only render for runs with a logical date
+(``{{ ds }}``, ``data_interval_start``): Airflow 3 also makes runs without
+one, whose context lacks those names. Version 3 reads every date through
+``dag_run`` (luigi_fargate/spec/dates.py); a version-2 spec's generated
+templates are respelled that way on load, and its nodes gain the fields
+version 3 added (documentation, readable names), empty.
 """
 
 from __future__ import annotations
@@ -14,15 +21,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from luigi_fargate.spec.dates import DS_JINJA, INSTANT_JINJA, RunSource
 from luigi_fargate.spec.errors import SpecError
 
 #: The version export writes. Anything that changes meaning bumps it; older versions are upgraded below.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Version 1's daily templates, which version 2 writes the same way from a rule.
 _V1_DAY = re.compile(r"^\{\{ (?:ds|macros\.ds_add\(ds, (?P<offset>-?\d+)\)) \}\}$")
 
-KNOWN_VERSIONS = (1, SCHEMA_VERSION)
+KNOWN_VERSIONS = (1, 2, SCHEMA_VERSION)
+
+#: Version 2's spellings that need a logical date, and version 3's for the same value.
+_V2_DS = "{{ ds }}"
+_V2_DS_ADD = re.compile(r"macros\.ds_add\(ds, ")
+_V2_INTERVAL = re.compile(r"(?<![\w.])data_interval_(start|end)(?!\w)")
 
 
 def upgrade(data: dict[str, Any], source: str) -> dict[str, Any]:
@@ -30,11 +43,13 @@ def upgrade(data: dict[str, Any], source: str) -> dict[str, Any]:
     version = data.get("schema_version")
     if version == SCHEMA_VERSION:
         return data
-    if version == 1:
+    if version in (1, 2):
         try:
-            return _from_v1(data)
+            return _from_v2(_from_v1(data) if version == 1 else data)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise SpecError(f"{source}: malformed version-1 pipeline spec ({type(exc).__name__}: {exc}); re-export the pipeline") from None
+            raise SpecError(
+                f"{source}: malformed version-{version} pipeline spec ({type(exc).__name__}: {exc}); re-export the pipeline"
+            ) from None
     known = ", ".join(str(v) for v in KNOWN_VERSIONS)
     raise SpecError(
         f"{source}: unknown spec schema_version {version!r} (this luigi-fargate reads {known}); "
@@ -127,7 +142,7 @@ def _from_v1(data: dict[str, Any]) -> dict[str, Any]:
         tasks.append(node)
         if check:
             checks.append(check)
-    out: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "dag_id": data["dag_id"], "root": data["root"], "tasks": tasks}
+    out: dict[str, Any] = {"schema_version": 2, "dag_id": data["dag_id"], "root": data["root"], "tasks": tasks}
     for key in ("schedule", "start_date", "catchup", "bindings", "tags", "description", "env"):
         if data.get(key) not in (None, {}, []):
             out[key] = data[key]
@@ -160,3 +175,24 @@ def _run_date_v1(spec: dict[str, Any]) -> dict[str, Any] | None:
     if any("template" in p and "rule" not in p for p in params):
         return None
     return {"unit": "day"}
+
+
+def null_safe_template(template: str) -> str:
+    """A version-2 template respelled to render for runs without a logical date too (same value otherwise)."""
+    out = template.replace(_V2_DS, "{{ " + DS_JINJA + " }}")
+    out = _V2_DS_ADD.sub(lambda _: "macros.ds_add(" + DS_JINJA + ", ", out)
+    sources = {"start": RunSource.DATA_INTERVAL_START, "end": RunSource.DATA_INTERVAL_END}
+    return _V2_INTERVAL.sub(lambda m: INSTANT_JINJA[sources[m[1]]], out)
+
+
+def _from_v2(data: dict[str, Any]) -> dict[str, Any]:
+    out = {**data, "schema_version": SCHEMA_VERSION, "tasks": [dict(t) for t in data["tasks"]]}
+    params = [t.setdefault("params", []) for t in out["tasks"]]
+    if out.get("graph"):
+        out["graph"] = dict(out["graph"])
+        params.append(out["graph"].setdefault("root_params", []))
+    for plist in params:
+        for i, p in enumerate(plist):
+            if p.get("template"):
+                plist[i] = {**p, "template": null_safe_template(p["template"])}
+    return out

@@ -217,8 +217,10 @@ def test_cutover_then_final_migrate_then_rollbacks(tmp_path: Path) -> None:
     assert crontab.read_text() == original and not (tmp_path / "dags" / "cronjobs_reconcile.py").exists()
 
 
-def test_mailto_becomes_a_failure_notifier_on_every_task(tmp_path):
-    """MAILTO travels as Airflow 3's SmtpNotifier, not the deprecated email_on_failure."""
+def test_mailto_becomes_a_failure_notifier_on_every_task(tmp_path, monkeypatch):
+    """MAILTO travels as Airflow 3's SmtpNotifier, not the deprecated email_on_failure (given an SMTP connection)."""
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", "smtp://mail.example.com:25")
+    monkeypatch.setattr("airflow_bridge.notifiers._known_connections", {})
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
     from airflow_bridge.dag_builder import build_dag

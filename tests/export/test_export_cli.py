@@ -34,7 +34,7 @@ def test_export_writes_spec_and_stub_and_reexport_is_byte_identical(tmp_path):
     assert by_id["DailyLedger"]["upstream"] == ["ConvertToEur.region-eu", "ConvertToEur.region-us"]
     # Luigi's own serialized params, and the run command bound to the run date.
     assert by_id["ExtractTransactions.region-us"]["params"] == [
-        {"name": "date", "value": "2026-11-01", "template": "{{ ds }}", "rule": {"unit": "day"}},
+        {"name": "date", "value": "2026-11-01", "template": "{{ (dag_run.logical_date or dag_run.run_after) | ds }}", "rule": {"unit": "day"}},
         {"name": "region", "value": "us"},
     ]  # fmt: skip
     assert by_id["ExtractTransactions.region-us"]["settings"]["retries"] == 1  # retry_count = 2: two attempts

@@ -97,7 +97,7 @@ def test_dag_parse_imports_boto3_only_for_fargate_specs(tmp_path: Path) -> None:
         "import sys; from airflow_bridge.dag_builder import build_dag; "
         "dag = build_dag(sys.argv[1]); print(len(dag.tasks), 'boto3' in sys.modules)"
     )
-    env = base_env()
+    env = base_env(AIRFLOW_CONN_SMTP_DEFAULT="smtp://mail.example.com:25")  # no failure-mail warning on stdout
     local = subprocess.run([sys.executable, "-c", probe, str(local_spec)], env=env, capture_output=True, text=True, timeout=120)
     fargate = subprocess.run([sys.executable, "-c", probe, str(fargate_spec)], env=env, capture_output=True, text=True, timeout=120)
     assert local.stdout.split() == ["3", "False"], local.stderr[-2000:]

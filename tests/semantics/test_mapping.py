@@ -41,7 +41,10 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
 def dag(exported):
     from airflow_bridge.dag_builder import build_dag
 
-    return build_dag(exported[0] / "dags" / "sem_attrs_all.json")
+    with pytest.MonkeyPatch.context() as mp:  # failure mail is attached only where it can be delivered
+        mp.setenv("AIRFLOW_CONN_SMTP_DEFAULT", "smtp://mail.example.com:25")
+        mp.setattr("airflow_bridge.notifiers._known_connections", {})
+        return build_dag(exported[0] / "dags" / "sem_attrs_all.json")
 
 
 def test_retry_timeout_priority_owner_pool(dag) -> None:
@@ -53,7 +56,9 @@ def test_retry_timeout_priority_owner_pool(dag) -> None:
     assert loader.retry_exponential_backoff == 2.0
     assert loader.max_retry_delay == dt.timedelta(seconds=3600)
     assert loader.execution_timeout == dt.timedelta(seconds=600)  # worker_timeout
-    assert loader.priority_weight == 50 and loader.weight_rule == "absolute"  # priority
+    # priority 50 ranks above every task without one (airflow_bridge/priorities.py: Luigi's priority, then the graph)
+    others = [t.priority_weight for t in dag.tasks if t.task_id != "Loader" and t.task_type != "LuigiCompletenessSensor"]
+    assert loader.priority_weight > max(others) and loader.weight_rule == "absolute"
     assert loader.owner == "data@example.com"  # owner_email
     (notifier,) = [cb for cb in loader.on_failure_callback if isinstance(cb, SmtpNotifier)]
     assert notifier.to == ["data@example.com", "oncall@example.com"]
@@ -61,7 +66,7 @@ def test_retry_timeout_priority_owner_pool(dag) -> None:
 
     plain = dag.get_task("Expand")
     assert plain.retries == 0 and plain.on_failure_callback in (None, [])
-    assert plain.pool == "default_pool" and plain.weight_rule != "absolute"
+    assert plain.pool == "default_pool"
 
 
 def test_node_kinds(dag) -> None:
@@ -123,7 +128,7 @@ def test_range_daily_becomes_schedule(tmp_path: Path) -> None:
     spec = json.loads((tmp_path / "loader_daily.json").read_text())
     assert spec["schedule"]["cron"] == "@daily" and spec["catchup"] is True and spec["start_date"] == "2026-10-01"
     assert {t["family"] for t in spec["tasks"]} == {"Loader", "Source"}
-    assert spec["tasks"][-1]["params"][0] == {"name": "date", "value": "2026-10-01", "template": "{{ ds }}", "rule": {"unit": "day"}}
+    assert spec["tasks"][-1]["params"][0] == {"name": "date", "value": "2026-10-01", "template": "{{ (dag_run.logical_date or dag_run.run_after) | ds }}", "rule": {"unit": "day"}}
 
 
 def test_range_hourly_becomes_hourly_schedule_from_its_start_hour(tmp_path: Path) -> None:
