@@ -65,11 +65,12 @@ def _cell(text: str) -> str:
 def present(task: BaseOperator, node: TaskNode, spec: PipelineSpec, weight: int, notifiers: list[Any]) -> None:
     """What is set from the whole spec on a task the runner's operator made (it sees only its node).
 
-    The readable Airflow id is the display name (the export date's Luigi id
-    named another run's task; each run's own Luigi id is in its log), the
-    class's docs are its ``doc_md``, the graph gives its priority, and the
+    The readable Airflow id is what the UI shows (no display name is set:
+    the export date's Luigi id would name another run's task; each run's own
+    Luigi id is in its log), the class's docs are its ``doc_md``, the graph
+    gives its priority, and the notifiers that can deliver are its failure
+    callbacks.
     """
-    task._task_display_name = None  # shown as its task id (BaseOperator.task_display_name falls back to it)
     task.doc_md = task_doc(node, spec.docs.get(node.family))
     task.priority_weight = weight
     task.weight_rule = "absolute"

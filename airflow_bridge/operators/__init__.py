@@ -34,7 +34,7 @@ def node_operator(make: Callable[..., Any]) -> Callable[..., Any]:
             from airflow_bridge.operators.task_arguments import task_arguments
 
             kwargs = {k: v for k, v in task_arguments(node).items() if k not in ("retries", "retry_delay", "execution_timeout")}
-            return EmptyOperator(task_id=node.id, task_display_name=node.task_id, dag=dag, **kwargs)
+            return EmptyOperator(task_id=node.id, dag=dag, **kwargs)
         if node.kind == NodeKind.EXTERNAL:
             from airflow_bridge.operators.sensors import make_completeness_sensor
             from airflow_bridge.operators.task_arguments import runner_env

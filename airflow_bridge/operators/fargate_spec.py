@@ -81,7 +81,6 @@ def make_fargate_task(*, node: TaskNode, spec: PipelineSpec, spec_path: str, dag
     assert isinstance(runner, FargateRunner)
     return LuigiFargateOperator(
         task_id=node.id,
-        task_display_name=node.task_id,
         luigi_module=node.module,
         luigi_family=node.family,
         luigi_label=node.task_id,

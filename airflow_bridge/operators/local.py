@@ -146,7 +146,6 @@ def make_local_task(*, node: TaskNode, spec: PipelineSpec, spec_path: str, dag: 
     cwd = spec.runner.cwd if isinstance(spec.runner, LocalRunner) else None  # a crontab job's `cd DIR &&`
     return LuigiLocalOperator(
         task_id=node.id,
-        task_display_name=node.task_id,
         luigi_module=node.module,
         luigi_family=node.family,
         luigi_label=node.task_id,

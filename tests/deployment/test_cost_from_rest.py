@@ -17,7 +17,7 @@ import pytest
 
 from luigi_fargate.spec import FargateRunner, FargateSize, NodeKind, PipelineSpec
 from tests.conftest import base_env, luigi_fargate
-from tests.deployment.test_real_deployment import REPORT_DATE, Deployment, deployment, logs_on_failure  # noqa: F401 - the fixture
+from tests.deployment.conftest import REPORT_DATE, Deployment, logs_on_failure
 
 pytestmark = pytest.mark.deployment
 
