@@ -123,9 +123,9 @@ def run_cost(args: argparse.Namespace) -> int:
 
     configuration = config.load()
     if args.chart:
-        from luigi_fargate.cost.chart import chart_format
+        from luigi_fargate.cost.chart import check_chart_target
 
-        chart_format(args.chart)  # a wrong name fails before any work
+        check_chart_target(args.chart)  # a wrong name or place fails before any work
     since, until = period(args.since, args.until)
     tasks = priced_tasks(args.specs, configuration, pricing_from(configuration))
     if not tasks:

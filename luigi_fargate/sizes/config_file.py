@@ -59,4 +59,10 @@ def config_text(suggestions: list[Suggestion], rule: SizingRule, today: dt.date 
 def write_new_config(path: str, text: str) -> None:
     if os.path.lexists(path):
         raise UserError(f"--write {path}: the file exists; sizes suggest writes a new file only, for review: pass a new path")
-    write_atomically(path, text)
+    folder = os.path.dirname(path) or os.curdir
+    if not os.path.isdir(folder):
+        raise UserError(f"--write {path}: no folder {folder}; create it or pass another path")
+    try:
+        write_atomically(path, text)
+    except OSError as exc:
+        raise UserError(f"--write {path}: can't write it ({exc.strerror}); pass a path you may write") from None

@@ -54,3 +54,18 @@ def test_a_team_tag_like_a_formula_is_text_in_the_csv(cli, tmp_path: Path) -> No
     result = cli("cost", str(tmp_path / "ledger.json"), "--history", str(history), "--format", "csv")
     assert result.returncode == 0, result.stderr
     assert list(csv.DictReader(io.StringIO(result.stdout)))[0]["team"] == "'=1+2"
+
+
+def test_a_chart_that_cant_be_written_fails_before_the_report(cli, tmp_path: Path) -> None:
+    write_specs(tmp_path)
+    history = tmp_path / "exports" / "history.jsonl"
+    history.parent.mkdir()
+    history.write_text(json.dumps({"dag_id": "ledger", "task_id": "convert", "run_id": "r1", "start_date": "2026-11-02T06:00:00Z",
+                                   "end_date": "2026-11-02T07:00:00Z", "state": "success"}) + "\n")  # fmt: skip
+    (tmp_path / "elsewhere.png").write_text("not a chart")
+    (tmp_path / "link.png").symlink_to(tmp_path / "elsewhere.png")
+    for chart, words in ((tmp_path / "missing" / "c.png", "no folder"), (tmp_path / "link.png", "a symlink")):
+        result = cli("cost", str(tmp_path), "--history", str(history), "--chart", str(chart), "--format", "csv")
+        assert result.returncode == 2, result
+        assert result.stderr.count("\n") == 1 and str(chart) in result.stderr and words in result.stderr, result.stderr
+        assert result.stdout == ""

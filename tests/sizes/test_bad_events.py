@@ -64,3 +64,12 @@ def test_a_parameter_value_with_a_newline_stays_in_its_comment(cli, tmp_path: Pa
     parser.read(out)
     assert parser.sections() == ["luigi_fargate.family.Split"], out.read_text()
     assert set(parser["luigi_fargate.family.Split"]) == {"cpu", "memory"}, out.read_text()
+
+
+def test_write_into_a_missing_folder_is_a_one_line_error(cli, tmp_path: Path) -> None:
+    events = write_events(tmp_path / "events.jsonl", [usage("F", 300.0, 0.5) for _ in range(5)])
+    out = tmp_path / "missing" / "sizes.cfg"
+    result = cli("sizes", "suggest", "--events", str(events), "--write", str(out))
+    assert result.returncode == 2, result
+    assert result.stderr.count("\n") == 1 and f"--write {out}" in result.stderr, result.stderr
+    assert result.stdout == ""
