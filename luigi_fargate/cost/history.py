@@ -110,9 +110,11 @@ def _json_rows(text: str, source: str) -> Iterator[tuple[str, Mapping[str, Any]]
 def read_history(path: str) -> list[TaskTry]:
     """Every try in a history file (JSON lines, JSON, or CSV with a header row)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # -sig: a spreadsheet's CSV starts with a byte-order mark
     except OSError as exc:
         raise UserError(f"--history {path}: can't read it ({exc.strerror}); check the path") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"--history {path}: byte {exc.start} is not UTF-8; save the file as UTF-8") from None
     if text.lstrip().startswith(("{", "[")):
         rows: Iterable[tuple[str, Mapping[str, Any]]] = _json_rows(text, path)
     else:

@@ -79,27 +79,44 @@ def measured_run(record: dict[str, Any]) -> MeasuredRun | None:
     )  # fmt: skip
 
 
-def runs_from_lines(lines: Iterable[str], source: str = "usage events", fix: str = "remove that line") -> Iterator[MeasuredRun]:
+def _identity(record: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What tells one run's usage event from another's (the same event read from two files counts once)."""
+    if record.get("pid") is None or record.get("ts") is None:
+        return None
+    return tuple(repr(record.get(name)) for name in ("task_id", "family", "pid", "ts", "run_id", "try_number", "map_index"))
+
+
+def runs_from_lines(lines: Iterable[str], source: str = "usage events", fix: str = "remove that line",
+                    seen: set[tuple[Any, ...]] | None = None) -> Iterator[MeasuredRun]:  # fmt: skip
     """Measured runs among log lines: lines that aren't usage events (text output, other events) are skipped.
 
-    A usage event no runner could have written is a UserError naming ``source`` and the line.
+    A usage event no runner could have written is a UserError naming ``source`` and the line. An event
+    already in ``seen`` (by its run's ids, pid and time) is skipped.
     """
+    seen = set() if seen is None else seen
     for number, line in enumerate(lines, 1):
         record = parse_event(line)
         try:
             run = measured_run(record) if record is not None else None
         except BadEvent as exc:
             raise UserError(f"{source} line {number}: {exc}; {fix}") from None
-        if run is not None:
-            yield run
+        if run is None:
+            continue
+        identity = _identity(record)  # type: ignore[arg-type]
+        if identity is not None:
+            if identity in seen:
+                continue
+            seen.add(identity)
+        yield run
 
 
 def runs_from_files(paths: Iterable[str]) -> list[MeasuredRun]:
     out: list[MeasuredRun] = []
+    seen: set[tuple[Any, ...]] = set()
     for path in paths:
         try:
             with open(Path(path), encoding="utf-8", errors="replace") as fh:
-                out.extend(runs_from_lines(fh, path, "remove that line or fix what wrote it"))
+                out.extend(runs_from_lines(fh, path, "remove that line or fix what wrote it", seen))
         except OSError as exc:
             raise UserError(f"--events {path}: can't read it ({exc.strerror}); pass the runner's events file (LUIGI_FARGATE_EVENTS_FILE)") from None
     return out

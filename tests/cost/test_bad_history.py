@@ -69,3 +69,18 @@ def test_a_chart_that_cant_be_written_fails_before_the_report(cli, tmp_path: Pat
         assert result.returncode == 2, result
         assert result.stderr.count("\n") == 1 and str(chart) in result.stderr and words in result.stderr, result.stderr
         assert result.stdout == ""
+
+
+def test_a_history_saved_by_a_spreadsheet_reads_and_a_non_utf8_one_is_a_one_line_error(cli, tmp_path: Path) -> None:
+    write_specs(tmp_path)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    text = ("dag_id,task_id,run_id,try_number,start_date,end_date,state,map_index\n"
+            "ledger,convert,r1,1,2026-11-02T06:00:00Z,2026-11-02T07:00:00Z,success,-1\n")  # fmt: skip
+    (folder / "bom.csv").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    result = cli("cost", str(tmp_path), "--history", str(folder / "bom.csv"), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["tries"] == 1
+    (folder / "latin1.csv").write_bytes(text.replace("r1", "r\xe9").encode("latin-1"))
+    result = cli("cost", str(tmp_path), "--history", str(folder / "latin1.csv"), "--format", "json")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "latin1.csv" in result.stderr, result.stderr

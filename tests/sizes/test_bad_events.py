@@ -73,3 +73,14 @@ def test_write_into_a_missing_folder_is_a_one_line_error(cli, tmp_path: Path) ->
     assert result.returncode == 2, result
     assert result.stderr.count("\n") == 1 and f"--write {out}" in result.stderr, result.stderr
     assert result.stdout == ""
+
+
+def test_the_same_event_read_twice_counts_once(cli, tmp_path: Path) -> None:
+    """The events file and a saved log holding the same runs: each run once, or the saving doubles."""
+    events = [usage("F", 300.0 + i, 0.5, ts=1_764_660_000.0 + 3600 * i, pid=1000 + i) for i in range(6)]
+    first = write_events(tmp_path / "events.jsonl", events)
+    second = write_events(tmp_path / "saved-log.jsonl", events[3:], noise=False)
+    result = cli("sizes", "suggest", "--events", str(first), str(second), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    [row] = json.loads(result.stdout)
+    assert row["runs"] == 6
