@@ -88,6 +88,15 @@ def _print_table(report: CostReport, title: str) -> None:
     console.print(table)
 
 
+#: What a spreadsheet reads as the start of a formula in a CSV cell (OWASP's list).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula (a team tag ``=HYPERLINK(...)``) as text: quoted with ``'``."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
+
 def _write(report: CostReport, fmt: str, title: str) -> None:
     if fmt == "table":
         _print_table(report, title)
@@ -97,7 +106,7 @@ def _write(report: CostReport, fmt: str, title: str) -> None:
     if fmt == "csv":
         writer = csv.DictWriter(sys.stdout, fieldnames=[report.grouping, "tries", "billed_seconds", "cost_usd"], lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({**row, report.grouping: csv_cell(row[report.grouping])} for row in rows)
         return
     total = report.total
     out = {"by": report.grouping, "lines": rows, "total_usd": str(total.cost), "tries": total.tries, "skipped": report.skipped}
@@ -114,9 +123,9 @@ def run_cost(args: argparse.Namespace) -> int:
 
     configuration = config.load()
     if args.chart:
-        from luigi_fargate.cost.chart import chart_format
+        from luigi_fargate.cost.chart import check_chart_target
 
-        chart_format(args.chart)  # a wrong name fails before any work
+        check_chart_target(args.chart)  # a wrong name or place fails before any work
     since, until = period(args.since, args.until)
     tasks = priced_tasks(args.specs, configuration, pricing_from(configuration))
     if not tasks:

@@ -23,6 +23,29 @@ def chart_format(path: str) -> str:
     return kind
 
 
+def check_chart_target(path: str) -> str:
+    """The chart's format, once its file can be written there: checked before any work, so no report is printed for nothing."""
+    import os
+
+    from luigi_fargate.atomic_file import _what_it_is
+
+    kind = chart_format(path)
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise UserError(f"--chart {path}: no folder {folder}; create it or pass another path")
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"--chart {path}: can't write in {folder}; pass a path you may write")
+    try:
+        what = _what_it_is(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return kind
+    except OSError as exc:
+        raise UserError(f"--chart {path}: can't check it ({exc.strerror}); pass another path") from None
+    if what is not None:
+        raise UserError(f"--chart {path}: it is {what}, not a regular file; remove it or pass another path")
+    return kind
+
+
 def write_team_day_chart(path: str, team_days: dict[tuple[str, dt.date], Decimal], title: str) -> None:
     """Stacked bars: one bar per day, one colour per team, in dollars."""
     target = Path(path)
@@ -54,4 +77,7 @@ def write_team_day_chart(path: str, team_days: dict[tuple[str, dt.date], Decimal
     buffer = io.BytesIO()
     figure.savefig(buffer, format=kind)
     plt.close(figure)
-    write_atomically(target, buffer.getvalue())
+    try:
+        write_atomically(target, buffer.getvalue())
+    except OSError as exc:
+        raise UserError(f"--chart {path}: can't write it ({exc.strerror}); pass a path you may write") from None

@@ -72,9 +72,11 @@ def task_try(record: Mapping[str, Any], where: str) -> TaskTry:
         map_index = int(record.get("map_index") if record.get("map_index") not in (None, "") else -1)
     except (TypeError, ValueError):
         raise UserError(f"{where}: try_number and map_index must be whole numbers") from None
+    start, end = parse_time(record.get("start_date"), where), parse_time(record.get("end_date"), where)
+    if start is not None and end is not None and end < start:
+        raise UserError(f"{where}: end_date {end.isoformat()} is before start_date {start.isoformat()}; fix or drop that row")
     return TaskTry(
-        str(record["dag_id"]), str(record["task_id"]), str(run_id), try_number, map_index,
-        parse_time(record.get("start_date"), where), parse_time(record.get("end_date"), where), record.get("state") or None,
+        str(record["dag_id"]), str(record["task_id"]), str(run_id), try_number, map_index, start, end, record.get("state") or None,
     )  # fmt: skip
 
 
@@ -108,9 +110,11 @@ def _json_rows(text: str, source: str) -> Iterator[tuple[str, Mapping[str, Any]]
 def read_history(path: str) -> list[TaskTry]:
     """Every try in a history file (JSON lines, JSON, or CSV with a header row)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # -sig: a spreadsheet's CSV starts with a byte-order mark
     except OSError as exc:
         raise UserError(f"--history {path}: can't read it ({exc.strerror}); check the path") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"--history {path}: byte {exc.start} is not UTF-8; save the file as UTF-8") from None
     if text.lstrip().startswith(("{", "[")):
         rows: Iterable[tuple[str, Mapping[str, Any]]] = _json_rows(text, path)
     else:

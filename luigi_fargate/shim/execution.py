@@ -54,7 +54,7 @@ class LockedRun:
     signals: StopSignals = field(init=False)
 
     def __post_init__(self) -> None:
-        self.signals = StopSignals(on_hard_exit=self._release_quietly)
+        self.signals = StopSignals(on_hard_exit=self._release_quietly, watch_blocked=True)
 
     def run(self) -> int:
         started = time.monotonic()

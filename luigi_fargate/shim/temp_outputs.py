@@ -54,9 +54,10 @@ def interrupted_temp_paths(output_paths: list[str]) -> list[str]:
     found: list[str] = []
     by_folder: dict[str, set[str]] = {}
     for path in output_paths:
-        folder, name = os.path.split(os.path.abspath(path))
+        # As given, not abspath(): Luigi writes "<path>-luigi-tmp-N" and the kernel resolves "..", after symlinks.
+        folder, name = os.path.split(path)
         if name:
-            by_folder.setdefault(folder, set()).add(name)
+            by_folder.setdefault(folder or os.curdir, set()).add(name)
     for folder, names in by_folder.items():
         try:
             entries = os.listdir(folder)
@@ -79,5 +80,7 @@ def remove_interrupted_temp_files(task: luigi.Task) -> list[str]:
                 os.unlink(path)
         except FileNotFoundError:
             continue
+        except OSError:
+            continue  # not ours to remove (another user's, in a sticky folder): left, and Luigi writes under a new name
         removed.append(path)
     return removed

@@ -117,10 +117,25 @@ def requested_size(environ: Mapping[str, str]) -> dict[str, int]:
 
 
 def task_arn(environ: Mapping[str, str], timeout: float = METADATA_TIMEOUT) -> str | None:
-    """This ECS task's ARN from the task metadata endpoint, or None (not in ECS, no answer in time, odd reply)."""
+    """This ECS task's ARN from the task metadata endpoint, or None (not in ECS, no answer in time, odd reply).
+
+    ``timeout`` bounds the whole answer, not each read: the request runs in a
+    daemon thread that is given up on, so a reply trickling in a byte at a
+    time can't hold the runner's exit.
+    """
     base = environ.get(ECS_METADATA_ENV)
     if not base:
         return None
+    import threading
+
+    answer: list[str | None] = []
+    asking = threading.Thread(target=lambda: answer.append(_ask_task_arn(base, timeout)), name="ecs-metadata", daemon=True)
+    asking.start()
+    asking.join(timeout)
+    return answer[0] if answer else None
+
+
+def _ask_task_arn(base: str, timeout: float) -> str | None:
     import urllib.request
 
     try:

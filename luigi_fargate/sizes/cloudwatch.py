@@ -45,4 +45,5 @@ def usage_lines(log_group: str, region: str, since: dt.datetime, until: dt.datet
 
 
 def runs_from_log_group(log_group: str, region: str, since: dt.datetime, until: dt.datetime | None, page_size: int | None = None) -> list[MeasuredRun]:
-    return list(runs_from_lines(usage_lines(log_group, region, since, until, page_size)))
+    lines = usage_lines(log_group, region, since, until, page_size)
+    return list(runs_from_lines(lines, f"--log-group {log_group} usage event", "narrow --since/--until to leave it out"))

@@ -10,6 +10,7 @@ per parameter value.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections import defaultdict
 
@@ -20,8 +21,13 @@ from luigi_fargate.fargate.sizing import FargateSize
 from luigi_fargate.sizes.suggest import SizingRule, Suggestion
 
 
+def _one_line(text: str) -> str:
+    """A parameter value as comment text: line breaks and other control characters escaped, so it stays a comment."""
+    return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text)
+
+
 def _evidence(s: Suggestion) -> str:
-    where = f" {s.pattern}:" if s.pattern else ""
+    where = f" {_one_line(s.pattern)}:" if s.pattern else ""
     now = f"; now {s.current}" if s.current else ""
     return (f"#{where} {s.runs} runs: memory p50 {s.memory_p50:.0f} MiB, p95 {s.memory_p95:.0f} MiB, max {s.memory_max:.0f} MiB; "
             f"CPU {s.cpu_use:.2f} vCPU{now}; suggested {s.suggested}")  # fmt: skip
@@ -45,7 +51,7 @@ def config_text(suggestions: list[Suggestion], rule: SizingRule, today: dt.date 
         largest: FargateSize = max((s.suggested for s in sized if s.suggested), key=lambda z: (z.cpu, z.memory))
         lines.append(f"[{FAMILY_SECTION.format(family=family)}]")
         lines += [_evidence(s) for s in sized]
-        lines += [f"# {s.pattern}: {s.note}" for s in items if s.suggested is None]
+        lines += [f"# {_one_line(s.pattern)}: {s.note}" for s in items if s.suggested is None]
         lines += [f"cpu = {largest.cpu}", f"memory = {largest.memory}"]
     return "\n".join(lines) + "\n"
 
@@ -53,4 +59,10 @@ def config_text(suggestions: list[Suggestion], rule: SizingRule, today: dt.date 
 def write_new_config(path: str, text: str) -> None:
     if os.path.lexists(path):
         raise UserError(f"--write {path}: the file exists; sizes suggest writes a new file only, for review: pass a new path")
-    write_atomically(path, text)
+    folder = os.path.dirname(path) or os.curdir
+    if not os.path.isdir(folder):
+        raise UserError(f"--write {path}: no folder {folder}; create it or pass another path")
+    try:
+        write_atomically(path, text)
+    except OSError as exc:
+        raise UserError(f"--write {path}: can't write it ({exc.strerror}); pass a path you may write") from None

@@ -132,3 +132,18 @@ class DisabledAfterOneFailure(MailsOnFailure):
     """Luigi's scheduler disables it after one failure, and mails [email] receiver about that."""
 
     retry_count = 1
+
+
+class StartsATool(luigi.Task):
+    """Runs a shell tool that notes its pid, works ``seconds``, then writes a file of its own (a side effect)."""
+
+    seconds = luigi.IntParameter(default=30)
+
+    def output(self):
+        return data("tool-done.txt")
+
+    def run(self):
+        marker = self.output().path + ".by-the-tool"
+        os.system(f"echo tool $$ >> '{os.environ['RUNNER_TASKS_LEDGER']}'; sleep {self.seconds}; echo late > '{marker}'")  # noqa: S605
+        with self.output().open("w") as f:
+            f.write("done\n")

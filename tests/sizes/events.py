@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 BASE_TS = 1_764_660_000.0
+#: Each event a run of its own process, as the runner's are (the same pid and time twice is the same event read twice).
+_PIDS = itertools.count(1000)
 
 
 def usage(family: str, rss: float, vcpus: float, wall: float = 60.0, ts: float = BASE_TS, ran: bool = True, **extra: Any) -> dict[str, Any]:
     event = {
         "ts": ts, "event": "usage", "task_id": f"{family}_2026_11_02_65622d3fce", "family": family, "module": "pipeline",
         "params": extra.pop("params", {}), "dag_id": "d", "run_id": "r", "airflow_task_id": family.lower(), "try_number": 1,
-        "map_index": -1, "pid": 123, "max_rss_mb": rss, "cpu_s": vcpus * wall, "wall_s": wall, "ran": ran, "exit_code": 0, "message": "",
+        "map_index": -1, "pid": next(_PIDS), "max_rss_mb": rss, "cpu_s": vcpus * wall, "wall_s": wall, "ran": ran, "exit_code": 0, "message": "",
     }  # fmt: skip
     event.update(extra)
     return event
