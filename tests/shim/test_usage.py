@@ -90,7 +90,7 @@ def test_usage_events_are_within_10_percent_of_what_the_task_used(tmp_path: Path
     assert _within(runs["child_mb"][0]["max_rss_mb"], 400), runs["child_mb"][0]
     assert _within(runs["child_cpu"][0]["cpu_s"], base["cpu_s"] + 1.0), (runs["child_cpu"][0], base)
     own = runs["own_mb"][0]
-    assert own["params"] == {"name": "a", "mb": "300", "cpu": "0.0", "child_mb": "0", "child_cpu": "0.0"}
+    assert own["params"] == {"name": "a", "mb": "300", "cpu": "0.0", "child_mb": "0", "child_cpu": "0.0", "idle": "0.0"}
     assert own["task_id"].startswith("Uses_") and own["family"] == "Uses"
 
 
