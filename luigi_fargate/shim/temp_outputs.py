@@ -8,8 +8,11 @@ mid-write (SIGKILL, OOM, a Spot interruption) leaves that file forever.
 
 Only names of exactly that form, next to one of this task's own local
 outputs, are removed, and only while the task's lock is held: a concurrent
-runner of the same task can't be writing then, and other tasks' files never
-match (their outputs have other paths).
+runner of the same task can't be writing then. Locks are per Luigi task id,
+so two *different* tasks that write the same output path (a parameter left
+out of the path) could have one remove the other's file in progress; that
+graph already races in Luigi itself (both rename onto one path), and the
+runner does not guard against it.
 """
 
 from __future__ import annotations
