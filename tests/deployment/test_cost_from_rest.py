@@ -17,11 +17,13 @@ import pytest
 
 from luigi_fargate.spec import FargateRunner, FargateSize, NodeKind, PipelineSpec
 from tests.conftest import base_env, luigi_fargate
-from tests.deployment.conftest import REPORT_DATE, Deployment, logs_on_failure
+from tests.deployment.conftest import Deployment, logs_on_failure
 
 pytestmark = pytest.mark.deployment
 
 DAG = "pipeline_report"
+#: A run date of its own: the deployment (and its pipeline_report runs) is shared by the deployment modules.
+COST_DATE = "2026-11-05"
 HOURLY = 1 * Fraction("0.04048") + 2 * Fraction("0.004445")  # 1 vCPU, 2 GiB on demand
 
 
@@ -45,7 +47,8 @@ def _seconds(row: dict) -> int:
 def test_cost_reads_every_try_from_the_rest_api(deployment: Deployment, tmp_path: Path):  # noqa: F811 - the fixture
     d = deployment
     with logs_on_failure(d):
-        run_id = d.start_run(DAG, REPORT_DATE)
+        since = dt.datetime.now(dt.UTC).isoformat()  # only this test's tries, whatever ran before in the deployment
+        run_id = d.start_run(DAG, COST_DATE)
         assert d.wait_for_run(DAG, run_id) == "success"
         spec = _priced_copy(d, tmp_path / "priced")
         retried = spec.root
@@ -60,7 +63,7 @@ def test_cost_reads_every_try_from_the_rest_api(deployment: Deployment, tmp_path
 
         env = base_env(LUIGI_FARGATE_AIRFLOW_PASSWORD=d.password())
         proc = luigi_fargate("cost", str(tmp_path / "priced"), "--airflow-url", d.url, "--airflow-user", "admin",
-                             "--since", REPORT_DATE, "--by", "task", "--format", "json", env=env)  # fmt: skip
+                             "--since", since, "--by", "task", "--format", "json", env=env)  # fmt: skip
         assert proc.returncode == 0, proc.stderr
         report = json.loads(proc.stdout)
         assert report["tries"] == len(tries) == 8
