@@ -14,6 +14,7 @@ from airflow_bridge.operators import node_operator, operator_for
 from airflow_bridge.operators.task_arguments import timedelta_of
 from airflow_bridge.priorities import priority_weights
 from airflow_bridge.run_date_guard import RunDateGuard
+from airflow_bridge.timetables import StartGuardedCronTimetable
 from luigi_fargate.spec import FamilyDoc, PipelineSpec, TaskNode
 
 log = logging.getLogger(__name__)
@@ -95,28 +96,46 @@ def link_upstream(tasks: dict[str, BaseOperator], upstream: dict[str, list[str]]
             tasks[up].downstream_task_ids.add(task_id)
 
 
+def schedule_of(spec: PipelineSpec, start_date: Any) -> Any:
+    """The crontab's schedule; with a start_date, one refusing manual runs dated before it (timetables.py)."""
+    if not spec.schedule:
+        return None
+    if start_date is None:
+        return CronTriggerTimetable(spec.schedule.cron, timezone=spec.schedule.timezone)
+    return StartGuardedCronTimetable(
+        spec.schedule.cron, timezone=spec.schedule.timezone, start_date=start_date, dag_id=spec.dag_id
+    )
+
+
 def build_dag(path: str | Path) -> DAG:
     started = time.perf_counter()
     spec_path = spec_path_for(path)
     spec = PipelineSpec.load(spec_path)
 
-    schedule = CronTriggerTimetable(spec.schedule.cron, timezone=spec.schedule.timezone) if spec.schedule else None
     start_date = None
     if spec.start_date:
         import pendulum
 
         start_date = pendulum.parse(spec.start_date, tz=spec.schedule.timezone if spec.schedule else "UTC")
+    schedule = schedule_of(spec, start_date)
 
     mail = FailureMail(spec.dag_id)
-    # A schedule needs Airflow's start_date (where it starts). An unscheduled DAG schedules nothing, so its
-    # start_date is only the guard's: Airflow's own would give earlier runs no task instances, silently.
+    # A schedule needs Airflow's start_date (where it starts); its timetable refuses manual runs dated earlier.
+    # An unscheduled DAG schedules nothing, so its start_date is only the guard's: Airflow's own would give
+    # earlier runs no task instances, silently.
     guard = RunDateGuard(spec.dag_id, start_date) if start_date is not None and schedule is None else None
+    args = default_args(spec, mail, guard)
+    if schedule is not None and start_date is not None:
+        # The same date as the DAG's (tasks inherit it anyway): `airflow dags trigger` refuses an earlier
+        # logical date only against default_args' start_date (api/common/trigger_dag.py), and it never asks
+        # the timetable about the logical date.
+        args["start_date"] = start_date
     dag = DAG(
         dag_id=spec.dag_id,
         schedule=schedule,
         start_date=start_date if schedule is not None else None,
         catchup=spec.catchup,
-        default_args=default_args(spec, mail, guard),
+        default_args=args,
         tags=spec.tags,
         description=spec.description,
         dagrun_timeout=timedelta_of(spec.defaults.dagrun_timeout_seconds),
