@@ -5,6 +5,7 @@ task with the real exit code."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -84,8 +85,8 @@ def luigi_graph_ids(date: str) -> set[str]:
     return set(walk(Report(date=dt.date.fromisoformat(date))).nodes)
 
 
-def _export_and_env(fargate: FakeFargate, airflow_home, tmp_path: Path) -> dict[str, str]:  # noqa: ANN001
-    cfg = fargate.luigi_cfg(tmp_path / "luigi.cfg")
+def _export_and_env(fargate: FakeFargate, airflow_home, tmp_path: Path, cfg_extra: str = "") -> dict[str, str]:  # noqa: ANN001
+    cfg = fargate.luigi_cfg(tmp_path / "luigi.cfg", cfg_extra)
     proc = luigi_fargate(
         "export", "examples.pipeline.Report", "--date", "2026-11-01", "--runner", "fargate", "--out", str(airflow_home.dags),
         env=base_env(LUIGI_CONFIG_PATH=str(cfg)),
@@ -100,7 +101,9 @@ def _export_and_env(fargate: FakeFargate, airflow_home, tmp_path: Path) -> dict[
 
 
 def test_dag_on_fargate_runs_exactly_luigis_tasks_for_the_date(fargate: FakeFargate, airflow_home, tmp_path: Path) -> None:  # noqa: ANN001
-    container_env = _export_and_env(fargate, airflow_home, tmp_path)
+    sized = "[luigi_fargate.family.ConvertToEur]\ncpu = 512\nmemory = 2048\n"
+    container_env = _export_and_env(fargate, airflow_home, tmp_path, sized)
+    container_env["LUIGI_FARGATE_EVENTS_FILE"] = str(tmp_path / "events.jsonl")
     with FargateHarness(fargate, container_env) as harness:
         result = airflow_home.dags_test(DAG_ID, "2026-11-01", **conn_env(fargate.endpoint))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
@@ -112,6 +115,19 @@ def test_dag_on_fargate_runs_exactly_luigis_tasks_for_the_date(fargate: FakeFarg
     assert all('"--date=2026-11-01"' in env["LUIGI_FARGATE_GRAPH_CHECK"] for env in harness.environments), harness.environments[0]
     log = result.stdout + result.stderr
     assert "ExchangeRates" in log and "console.aws.amazon.com/cloudwatch" in log
+    # Each container measured its run and knows the size RunTask asked for (#17): what `sizes suggest` reads.
+    usage = [e for e in map(json.loads, (tmp_path / "events.jsonl").read_text().splitlines()) if e["event"] == "usage"]
+    assert len(usage) == 7 and all(e["ran"] and e["max_rss_mb"] > 0 and e["dag_id"] == DAG_ID for e in usage), usage
+    def size(cpu: object, memory: object) -> str:
+        return f"{cpu or '-'}/{memory or '-'}"
+
+    asked = sorted(size(r["overrides"].get("cpu"), r["overrides"].get("memory")) for r in fargate.run_task_requests)
+    assert sorted(size(e.get("cpu"), e.get("memory")) for e in usage) == asked
+    assert sorted(e["family"] for e in usage if e.get("cpu")) == ["ConvertToEur", "ConvertToEur"]
+    proc = luigi_fargate("sizes", "suggest", "--events", str(tmp_path / "events.jsonl"), "--min-runs", "1", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    convert = next(s for s in json.loads(proc.stdout) if s["family"] == "ConvertToEur")
+    assert (convert["runs"], convert["current_cpu"], convert["current_memory"]) == (2, 512, 2048)
 
 
 def test_dag_fails_with_the_runners_words_when_luigi_does(fargate: FakeFargate, airflow_home, tmp_path: Path) -> None:  # noqa: ANN001
