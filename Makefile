@@ -10,6 +10,9 @@ $(STAMP): setup.cfg pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade "pip>=24" setuptools wheel
 	$(PY) -m pip install -q -c constraints.txt -e '.[airflow,test]'
+	@# The install's metadata lives in .venv; a copy left in the tree would be a second distribution for
+	@# whatever runs with the repo on sys.path (Airflow would then load the plugin entry point twice).
+	rm -rf luigi_fargate.egg-info
 	@touch $(STAMP)
 
 demo: $(STAMP)
@@ -30,6 +33,7 @@ lint: $(STAMP)
 dist: $(STAMP)
 	rm -rf dist
 	$(PY) -m build --no-isolation --outdir dist .
+	rm -rf luigi_fargate.egg-info
 
 bench: $(STAMP)
 	$(PY) bench/export_and_parse.py
