@@ -13,8 +13,10 @@ upstream_failed.
 
 A scheduled DAG keeps Airflow's start_date, which is where its schedule
 starts (without one, a ``catchup=False`` schedule runs its latest past fire
-at once: a crontab job run twice on cutover day); there ``airflow backfill
-create`` is the way to run earlier dates (backfills get their task instances).
+at once: a crontab job run twice on cutover day); its timetable refuses a
+manual run dated earlier instead (airflow_bridge/timetables.py), and
+``airflow backfill create`` runs earlier dates (backfills get their task
+instances).
 """
 
 from __future__ import annotations

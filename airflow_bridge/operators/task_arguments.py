@@ -34,7 +34,6 @@ def task_arguments(node: TaskNode) -> dict[str, Any]:
         "pool": s.pool,
         "pool_slots": s.pool_slots,
         "queue": s.queue,
-        "priority_weight": s.priority_weight,
         "execution_timeout": timedelta_of(s.execution_timeout_seconds),
         "retry_delay": timedelta_of(s.retry_delay_seconds),
         "retry_exponential_backoff": s.retry_exponential_backoff,
@@ -43,11 +42,9 @@ def task_arguments(node: TaskNode) -> dict[str, Any]:
         "trigger_rule": None if s.trigger_rule is None else str(s.trigger_rule),
     }
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    if s.priority_weight is not None:
-        kwargs["weight_rule"] = "absolute"  # Luigi priorities are absolute, not summed
     # The DAG builder then sets what needs the whole graph or the DAG: the priority weight from the
-    # graph (airflow_bridge/priorities.py), the failure notifiers (airflow_bridge/notifiers.py),
-    # the display name and doc_md (airflow_bridge/dag_builder.py).
+    # graph and Luigi's priority (airflow_bridge/priorities.py), the failure notifiers
+    # (airflow_bridge/notifiers.py), doc_md (airflow_bridge/dag_builder.py).
     return kwargs
 
 
